@@ -1,0 +1,81 @@
+// swift-tools-version:6.1
+// Manifold: a host that loads tool-set plugins (shared libraries), composes them under
+// prefixes with tag filters, and serves them as one MCP endpoint. The layers below are one
+// target each (see docs/ARCHITECTURE.md); first-party plugins are `.dynamic` products.
+import PackageDescription
+
+/// A first-party plugin: its own dynamic library product, sources under `Plugins/<name>`,
+/// with the plugin manifest beside them (excluded from the build).
+func plugin(_ name: String, swift: Bool) -> (Product, Target) {
+    let product = Product.library(name: name, type: .dynamic, targets: [name])
+    let target: Target = swift
+        ? .target(name: name, dependencies: ["ManifoldPluginKit"], path: "Plugins/\(name)",
+                  exclude: ["\(name.lowercased()).plugin.yaml"])
+        : .target(name: name, dependencies: ["CManifoldABI"], path: "Plugins/\(name)",
+                  exclude: ["\(name.lowercased()).plugin.yaml"], publicHeadersPath: ".",
+                  cSettings: [.unsafeFlags(["-fvisibility=hidden", "-O2"])])
+    return (product, target)
+}
+
+let plugins = [
+    plugin("Everything", swift: true),
+    plugin("TextTools", swift: true),
+    plugin("Math", swift: false),
+    plugin("Bench", swift: false),
+]
+
+let package = Package(
+    name: "Manifold",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "manifold", targets: ["manifold"]),
+        .library(name: "ManifoldPluginKit", targets: ["ManifoldPluginKit"]),
+    ] + plugins.map(\.0),
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // The plugin ABI: a pure C header, the contract with every plugin.
+        .target(name: "CManifoldABI"),
+        // JSON-RPC 2.0 and MCP messages; single-pass JSON scanning and writing. No I/O.
+        .target(name: "ManifoldProtocol"),
+        // Components, providers, composition, routing, sessions and the MCP method handlers.
+        .target(name: "ManifoldCore", dependencies: [
+            "ManifoldProtocol",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Manifest parsing and validation (YAML and JSON) with file/line/key errors.
+        .target(name: "ManifoldManifest", dependencies: [
+            "ManifoldProtocol",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Providers that load things: native plugins (dlopen + ABI).
+        .target(name: "ManifoldPlugins", dependencies: [
+            "CManifoldABI", "ManifoldCore", "ManifoldManifest",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Endpoints: stdio (and, later, Streamable HTTP).
+        .target(name: "ManifoldServer", dependencies: [
+            "ManifoldCore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // What a Swift plugin author imports: a typed API over the C ABI.
+        .target(name: "ManifoldPluginKit", dependencies: ["CManifoldABI"]),
+        // The command-line tool.
+        .executableTarget(name: "manifold", dependencies: [
+            "ManifoldCore", "ManifoldManifest", "ManifoldPlugins", "ManifoldServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ManifoldProtocolTests", dependencies: ["ManifoldProtocol"]),
+        .testTarget(name: "ManifoldCoreTests", dependencies: ["ManifoldCore"]),
+        .testTarget(name: "ManifoldManifestTests", dependencies: ["ManifoldManifest"]),
+        .testTarget(name: "ManifoldPluginsTests", dependencies: ["ManifoldPlugins", "ManifoldManifest"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ManifoldProtocol"]),
+    ] + plugins.map(\.1)
+)

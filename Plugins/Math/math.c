@@ -1,0 +1,1 @@
+#include "manifold_plugin.h"
