@@ -303,19 +303,18 @@ extension JSONValue {
     /// Parses a complete JSON text (one value, optional surrounding whitespace).
     public static func parse<C: Collection>(_ bytes: C) throws(JSONSyntaxError) -> JSONValue where C.Element == UInt8 {
         let array = Array(bytes)
-        do {
-            return try array.withUnsafeBytes { (buffer) throws -> JSONValue in
-                var scanner = JSONScanner(buffer)
+        let result = array.withUnsafeBytes { buffer -> Result<JSONValue, JSONSyntaxError> in
+            var scanner = JSONScanner(buffer)
+            do throws(JSONSyntaxError) {
                 let value = try scanner.parseValue()
                 scanner.skipWhitespace()
                 guard scanner.atEnd else { throw scanner.error("unexpected data after the value") }
-                return value
+                return .success(value)
+            } catch {
+                return .failure(error)
             }
-        } catch let error as JSONSyntaxError {
-            throw error
-        } catch {
-            throw JSONSyntaxError(offset: 0, reason: "\(error)")
         }
+        return try result.get()
     }
 
     /// Parses JSON text from a string.

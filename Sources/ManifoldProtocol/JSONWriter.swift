@@ -96,14 +96,20 @@ extension JSONValue {
             }
             writer.raw("]")
         case .object(let object):
-            writer.raw("{")
-            for (i, member) in object.members.enumerated() {
-                if i > 0 { writer.raw(",") }
-                writer.string(member.key)
-                writer.raw(":")
-                member.value.write(to: &writer)
-            }
-            writer.raw("}")
+            object.write(to: &writer)
         }
+    }
+}
+
+extension JSONObject {
+    public func write(to writer: inout JSONWriter) {
+        writer.raw("{")
+        for (i, member) in members.enumerated() {
+            if i > 0 { writer.raw(",") }
+            writer.string(member.key)
+            writer.raw(":")
+            member.value.write(to: &writer)
+        }
+        writer.raw("}")
     }
 }

@@ -1,0 +1,138 @@
+import ManifoldProtocol
+import Synchronization
+
+/// One request being served by a provider: the `CallContext` the provider sees, and the rules
+/// around it — progress only while live and strictly increasing, logs filtered by the client's
+/// level, requests to the client only with the matching capability, cancellation, and exactly
+/// one response (none if cancelled).
+final class InFlightCall: CallContext {
+    let requestID: RequestID
+    private let session: Session
+    private let reply: any ReplySink
+    private let progressToken: [UInt8]?
+    /// Applied to a successful result before it is sent (e.g. URI rewriting for prefixed
+    /// resources). Nil on the hot path.
+    private let transform: (@Sendable ([UInt8]) -> [UInt8])?
+
+    private struct State {
+        var finished = false
+        var cancelled = false
+        var lastProgress = -Double.infinity
+        var cancelHandlers: [@Sendable () -> Void] = []
+    }
+    private let state = Mutex(State())
+
+    init(requestID: RequestID, session: Session, reply: any ReplySink, progressToken: [UInt8]?,
+         transform: (@Sendable ([UInt8]) -> [UInt8])? = nil) {
+        self.requestID = requestID
+        self.session = session
+        self.reply = reply
+        self.progressToken = progressToken
+        self.transform = transform
+    }
+
+    /// Delivers the provider's outcome as the response. Later calls are ignored.
+    func finish(_ outcome: CallOutcome) {
+        let cancelled: Bool? = state.withLock { s in
+            if s.finished { return nil }
+            s.finished = true
+            return s.cancelled
+        }
+        guard let cancelled else { return }
+        session.unregister(self)
+        if cancelled {
+            reply.finish(nil)
+            return
+        }
+        switch outcome {
+        case .result(let bytes):
+            reply.finish(RPCMessage.response(id: requestID, result: transform.map { $0(bytes) } ?? bytes))
+        case .failure(let error):
+            reply.finish(RPCMessage.error(error, id: requestID))
+        case .cancelled:
+            reply.finish(nil)
+        }
+    }
+
+    /// The client cancelled: run the provider's hooks; the response will not be sent.
+    func cancel() {
+        let handlers: [@Sendable () -> Void] = state.withLock { s in
+            if s.finished || s.cancelled { return [] }
+            s.cancelled = true
+            let handlers = s.cancelHandlers
+            s.cancelHandlers = []
+            return handlers
+        }
+        for handler in handlers { handler() }
+    }
+
+    // MARK: CallContext
+
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    func onCancel(_ handler: @escaping @Sendable () -> Void) {
+        let runNow = state.withLock { s -> Bool in
+            if s.cancelled { return true }
+            if !s.finished { s.cancelHandlers.append(handler) }
+            return false
+        }
+        if runNow { handler() }
+    }
+
+    func progress(_ progress: Double, total: Double?, message: String?) {
+        guard let progressToken else { return }
+        let live = state.withLock { s -> Bool in
+            guard !s.finished, !s.cancelled, progress > s.lastProgress else { return false }
+            s.lastProgress = progress
+            return true
+        }
+        guard live else { return }
+        var w = JSONWriter(capacity: 128)
+        w.raw("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":")
+        w.raw(progressToken)
+        w.raw(",\"progress\":")
+        w.double(progress)
+        if let total, total >= 0 {
+            w.raw(",\"total\":")
+            w.double(total)
+        }
+        if let message, !message.isEmpty {
+            w.raw(",\"message\":")
+            w.string(message)
+        }
+        w.raw("}}")
+        reply.send(w.bytes)
+    }
+
+    func log(_ level: LogLevel, logger: String?, data: [UInt8]) {
+        guard session.accepts(level), state.withLock({ !$0.finished }) else { return }
+        guard data.withUnsafeBytes({ JSONValue.isValid($0) }) else { return }
+        var w = JSONWriter(capacity: 96 + data.count)
+        w.raw("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{\"level\":")
+        w.string(level.name)
+        if let logger, !logger.isEmpty {
+            w.raw(",\"logger\":")
+            w.string(logger)
+        }
+        w.raw(",\"data\":")
+        w.raw(data)
+        w.raw("}}")
+        reply.send(w.bytes)
+    }
+
+    func request(method: String, params: [UInt8],
+                 completion: @escaping @Sendable (Result<[UInt8], RPCError>) -> Void) -> Bool {
+        let capability: String
+        switch method {
+        case MCPMethod.samplingCreateMessage: capability = "sampling"
+        case MCPMethod.elicitationCreate: capability = "elicitation"
+        case MCPMethod.rootsList: capability = "roots"
+        default: return false
+        }
+        guard session.clientSupports(capability), state.withLock({ !$0.finished }) else { return false }
+        guard params.withUnsafeBytes({ JSONValue.isValid($0) }) else { return false }
+        let id = session.expectResponse(completion)
+        reply.send(RPCMessage.request(id: id, method: method, params: params))
+        return true
+    }
+}

@@ -1,0 +1,241 @@
+import CManifoldABI
+import Logging
+import ManifoldCore
+import ManifoldManifest
+import ManifoldProtocol
+import Synchronization
+
+/// The threads native plugins run on: a pool for calls and one control thread for lifecycle
+/// (entry, init, list, shutdown), as the ABI header promises. Shared by every native plugin of
+/// a host.
+public final class NativeRuntime: Sendable {
+    public let pool: WorkerPool
+    public let control: WorkerPool
+
+    public init(threads: Int = NativeRuntime.defaultThreads) {
+        pool = WorkerPool(name: "manifold.plugins", threads: threads)
+        control = WorkerPool(name: "manifold.control", threads: 1)
+    }
+
+    /// Enough threads that a few blocking plugins do not starve the rest.
+    public static var defaultThreads: Int {
+        max(4, 2 * System.coreCount)
+    }
+}
+
+/// A loaded native plugin, serving as a `Provider`: requests become `call`s on the worker pool
+/// (serialized per plugin unless it declared concurrent calls), the catalog is refreshed on the
+/// control thread when the plugin says its lists changed.
+public final class NativePlugin: Provider, @unchecked Sendable {
+    public let manifest: PluginManifest
+    /// The file that was loaded.
+    public let libraryPath: String
+    public var displayName: String { "plugin '\(manifest.id)'" }
+    let logger: Logger
+    private let descriptor: UnsafePointer<manifold_plugin_v1>
+    private let runtime: NativeRuntime
+    private let lane: SerialLane?
+    /// Set once on the control thread by `initialize`, before the plugin is published to any
+    /// other thread; read-only afterwards (the reason for `@unchecked Sendable`).
+    private var instance: UnsafeMutableRawPointer?
+    private var handle: HandleRegistry<NativePlugin>.Token = 0
+
+    private struct State {
+        var catalog = Catalog.empty
+        var observers: [WeakObserver] = []
+        var recentWarnings: [String] = []
+    }
+    private struct WeakObserver {
+        weak var observer: (any ProviderObserver)?
+    }
+    private let state = Mutex(State())
+
+    init(manifest: PluginManifest, libraryPath: String, descriptor: UnsafePointer<manifold_plugin_v1>,
+         runtime: NativeRuntime, logger: Logger) {
+        self.manifest = manifest
+        self.libraryPath = libraryPath
+        self.descriptor = descriptor
+        self.runtime = runtime
+        self.logger = logger
+        let concurrent = descriptor.pointee.flags & UInt32(MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS) != 0
+        self.lane = concurrent ? nil : SerialLane(pool: runtime.pool)
+    }
+
+    /// Control thread: runs the plugin's init, then lists its components.
+    func initialize() throws(PluginLoadError) {
+        let token = HostServices.plugins.insert(self)
+        self.handle = token
+        var instance: UnsafeMutableRawPointer?
+        let config = manifest.config.serialized()
+        let status = withManifoldBytes("", config[...]) { _, configBytes in
+            descriptor.pointee.`init`!(HandleRegistry<NativePlugin>.handle(token), configBytes, &instance)
+        }
+        guard status == MANIFOLD_OK else {
+            _ = HostServices.plugins.remove(token: token)
+            let warnings = state.withLock { $0.recentWarnings.joined(separator: "; ") }
+            throw PluginLoadError(pluginID: manifest.id, library: libraryPath,
+                                  reason: .initFailed(status: status, log: warnings))
+        }
+        self.instance = instance
+        var catalog = Catalog.empty
+        for kind in ComponentKind.allCases { catalog[kind] = list(kind) }
+        state.withLock { $0.catalog = catalog }
+    }
+
+    // MARK: Provider
+
+    public func catalog() -> Catalog { state.withLock { $0.catalog } }
+
+    public var health: ProviderHealth { .ready }
+
+    public func addObserver(_ observer: any ProviderObserver) {
+        state.withLock { s in
+            s.observers.removeAll { $0.observer == nil }
+            if !s.observers.contains(where: { $0.observer === observer }) {
+                s.observers.append(WeakObserver(observer: observer))
+            }
+        }
+    }
+
+    private var observers: [any ProviderObserver] {
+        state.withLock { $0.observers.compactMap(\.observer) }
+    }
+
+    public func invoke(_ request: ProviderRequest, context: any CallContext,
+                       completion: @escaping @Sendable (CallOutcome) -> Void) {
+        let kind = request.kind
+        let name = manifest.id
+        let call = NativeCall(context: context) { status, bytes in
+            completion(Self.outcome(kind: kind, status: status, bytes: bytes, plugin: name, request: request.name))
+        }
+        let token = HostServices.calls.insert(call)
+        if descriptor.pointee.cancel != nil {
+            context.onCancel { self.cancel(token) }
+        }
+        let job: WorkerPool.Job = { self.perform(request, token: token, context: context) }
+        if let lane { lane.submit(job) } else { runtime.pool.submit(job) }
+    }
+
+    /// Pool thread: one `call` into the plugin.
+    private func perform(_ request: ProviderRequest, token: HandleRegistry<NativeCall>.Token, context: any CallContext) {
+        if context.isCancelled {
+            HostServices.calls.remove(token: token)?.finish(status: MANIFOLD_ERR_CANCELLED, bytes: [])
+            return
+        }
+        let status = withManifoldBytes(request.name, request.input) { name, input in
+            descriptor.pointee.call!(instance, HandleRegistry<NativeCall>.handle(token),
+                                     manifold_kind(rawValue: UInt32(request.kind.rawValue)), name, input)
+        }
+        switch status {
+        case MANIFOLD_PENDING:
+            return
+        case MANIFOLD_OK:
+            // Completed inside, as promised; if not, that is a plugin bug the client should hear of.
+            HostServices.calls.remove(token: token)?.finish(
+                status: MANIFOLD_ERR_INTERNAL, bytes: Array("returned OK without completing the call".utf8))
+        default:
+            HostServices.calls.remove(token: token)?.finish(status: status, bytes: [])
+        }
+    }
+
+    /// Any thread: the client cancelled a call that may still be in the plugin.
+    private func cancel(_ token: HandleRegistry<NativeCall>.Token) {
+        guard HostServices.calls.lookup(token: token) != nil else { return }
+        descriptor.pointee.cancel?(instance, HandleRegistry<NativeCall>.handle(token))
+    }
+
+    /// Maps an ABI status and result to what the client receives.
+    static func outcome(kind: ProviderRequest.Kind, status: manifold_status, bytes: [UInt8], plugin: String,
+                        request: String) -> CallOutcome {
+        let message = String(decoding: bytes, as: UTF8.self)
+        switch status {
+        case MANIFOLD_OK:
+            guard bytes.withUnsafeBytes({ JSONValue.isValid($0) }) else {
+                return .failure(.internalError("plugin '\(plugin)' returned invalid JSON for '\(request)'"))
+            }
+            return .result(bytes)
+        case MANIFOLD_ERR_CANCELLED:
+            return .cancelled
+        case MANIFOLD_ERR_NOT_FOUND:
+            switch kind {
+            case .callTool: return .failure(.invalidParams("Unknown tool: '\(request)'"))
+            case .getPrompt: return .failure(.invalidParams("Unknown prompt: '\(request)'"))
+            case .readResource:
+                return .failure(RPCError(code: .resourceNotFound, message: "Resource not found: \(request)",
+                                         data: ["uri": .string(request)]))
+            case .complete: return .failure(.methodNotFound("completion/complete"))
+            }
+        case MANIFOLD_ERR_INVALID_ARGUMENTS:
+            return .failure(.invalidParams(message.isEmpty ? "Invalid arguments for '\(request)'" : message))
+        case MANIFOLD_ERR_UNSUPPORTED:
+            return .failure(.methodNotFound(kind == .complete ? "completion/complete" : "\(kind)"))
+        default:
+            let why = message.isEmpty ? "status \(status)" : message
+            return .failure(.internalError("plugin '\(plugin)' failed: \(why)"))
+        }
+    }
+
+    // MARK: Catalog
+
+    /// Control thread: asks the plugin for its components of one kind.
+    private func list(_ kind: ComponentKind) -> [Component] {
+        let box = ResultBox<(manifold_status, [UInt8])>()
+        let call = NativeCall(context: nil) { status, bytes in box.set((status, bytes)) }
+        let token = HostServices.calls.insert(call)
+        let status = descriptor.pointee.list!(instance, manifold_kind(rawValue: UInt32(kind.rawValue)),
+                                              HandleRegistry<NativeCall>.handle(token))
+        if HostServices.calls.remove(token: token) != nil {
+            // Not completed: unsupported kinds are simply empty.
+            if status != MANIFOLD_ERR_UNSUPPORTED && status != MANIFOLD_OK {
+                logger.warning("list of \(kind)s failed with status \(status)")
+            }
+            return []
+        }
+        let (listStatus, bytes) = box.wait()
+        guard listStatus == MANIFOLD_OK else {
+            if listStatus != MANIFOLD_ERR_UNSUPPORTED {
+                logger.warning("list of \(kind)s failed: \(String(decoding: bytes, as: UTF8.self))")
+            }
+            return []
+        }
+        let (components, problems) = Catalog.decode(kind: kind, listJSON: bytes, extraTags: manifest.tags)
+        for problem in problems { logger.warning("\(problem) — skipped") }
+        return components
+    }
+
+    /// The plugin said a list changed: list again on the control thread, then tell observers.
+    func catalogMayHaveChanged(kind: ComponentKind?) {
+        runtime.control.submit {
+            let kinds = kind.map { [$0] } ?? ComponentKind.allCases
+            var catalog = self.catalog()
+            for kind in kinds { catalog[kind] = self.list(kind) }
+            self.state.withLock { $0.catalog = catalog }
+            for observer in self.observers { observer.providerCatalogChanged(self) }
+        }
+    }
+
+    func resourceUpdated(uri: String) {
+        for observer in observers { observer.providerResourceUpdated(self, uri: uri) }
+    }
+
+    /// Remembers warnings the plugin logs (for load errors).
+    func noteWarning(_ message: String) {
+        state.withLock { s in
+            s.recentWarnings.append(message)
+            if s.recentWarnings.count > 8 { s.recentWarnings.removeFirst() }
+        }
+    }
+}
+
+/// One call into a plugin, from `call` (or `list`) until `host->complete`.
+final class NativeCall: Sendable {
+    let context: (any CallContext)?
+    private let onFinish: @Sendable (manifold_status, [UInt8]) -> Void
+
+    init(context: (any CallContext)?, onFinish: @escaping @Sendable (manifold_status, [UInt8]) -> Void) {
+        self.context = context
+        self.onFinish = onFinish
+    }
+
+    func finish(status: manifold_status, bytes: [UInt8]) { onFinish(status, bytes) }
+}

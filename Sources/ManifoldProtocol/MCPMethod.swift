@@ -1,0 +1,30 @@
+/// The method names of the Model Context Protocol that Manifold handles or sends.
+public enum MCPMethod {
+    public static let initialize = "initialize"
+    public static let initialized = "notifications/initialized"
+    public static let ping = "ping"
+    public static let toolsList = "tools/list"
+    public static let toolsCall = "tools/call"
+    public static let resourcesList = "resources/list"
+    public static let resourcesRead = "resources/read"
+    public static let resourcesTemplatesList = "resources/templates/list"
+    public static let resourcesSubscribe = "resources/subscribe"
+    public static let resourcesUnsubscribe = "resources/unsubscribe"
+    public static let promptsList = "prompts/list"
+    public static let promptsGet = "prompts/get"
+    public static let loggingSetLevel = "logging/setLevel"
+    public static let completionComplete = "completion/complete"
+
+    public static let cancelled = "notifications/cancelled"
+    public static let progress = "notifications/progress"
+    public static let message = "notifications/message"
+    public static let toolsListChanged = "notifications/tools/list_changed"
+    public static let resourcesListChanged = "notifications/resources/list_changed"
+    public static let promptsListChanged = "notifications/prompts/list_changed"
+    public static let resourceUpdated = "notifications/resources/updated"
+    public static let rootsListChanged = "notifications/roots/list_changed"
+
+    public static let samplingCreateMessage = "sampling/createMessage"
+    public static let elicitationCreate = "elicitation/create"
+    public static let rootsList = "roots/list"
+}
