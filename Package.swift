@@ -17,11 +17,22 @@ func plugin(_ name: String, swift: Bool) -> (Product, Target) {
     return (product, target)
 }
 
+/// A test fixture plugin: a deliberately broken `.dynamic` library the tests load to check
+/// refusals (sources under `Tests/Fixtures/Plugins/<name>`).
+func fixture(_ name: String) -> (Product, Target) {
+    (Product.library(name: "Fixture\(name)", type: .dynamic, targets: ["Fixture\(name)"]),
+     .target(name: "Fixture\(name)", dependencies: ["CManifoldABI"], path: "Tests/Fixtures/Plugins/\(name)",
+             publicHeadersPath: ".", cSettings: [.unsafeFlags(["-fvisibility=hidden"])]))
+}
+
 let plugins = [
     plugin("Everything", swift: true),
     plugin("TextTools", swift: true),
     plugin("Math", swift: false),
     plugin("Bench", swift: false),
+    fixture("WrongABI"),
+    fixture("FutureABI"),
+    fixture("NoEntry"),
 ]
 
 let package = Package(
@@ -59,10 +70,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Endpoints: stdio (and, later, Streamable HTTP).
+        // Endpoints: stdio and Streamable HTTP (+ legacy HTTP+SSE), auth, health.
         .target(name: "ManifoldServer", dependencies: [
             "ManifoldCore",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // What a Swift plugin author imports: a typed API over the C ABI.
         .target(name: "ManifoldPluginKit", dependencies: ["CManifoldABI"]),
@@ -76,6 +90,10 @@ let package = Package(
         .testTarget(name: "ManifoldCoreTests", dependencies: ["ManifoldCore"]),
         .testTarget(name: "ManifoldManifestTests", dependencies: ["ManifoldManifest"]),
         .testTarget(name: "ManifoldPluginsTests", dependencies: ["ManifoldPlugins", "ManifoldManifest"]),
+        .testTarget(name: "ManifoldServerTests", dependencies: [
+            "ManifoldServer",
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["ManifoldProtocol"]),
     ] + plugins.map(\.1)
 )

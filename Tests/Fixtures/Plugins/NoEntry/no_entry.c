@@ -1,0 +1,3 @@
+/* Test fixture: a shared library that is not a Manifold plugin (no entry symbol). */
+__attribute__((visibility("default")))
+int not_a_plugin(void) { return 42; }
