@@ -5,8 +5,11 @@ import ManifoldProtocol
 
 /// Where a value came from in a manifest file, for error messages and `inspect`.
 public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    /// The manifest file as the loader was given it (a relative path stays relative).
     public var file: String
+    /// 1-based line.
     public var line: Int
+    /// 1-based column, counted in Unicode scalars.
     public var column: Int
 
     public init(file: String, line: Int, column: Int) {
@@ -73,7 +76,7 @@ public struct PluginLimits: Sendable, Hashable {
 ///     config: { precision: 6 }      # passed to the plugin's init as JSON
 ///     limits: { callTimeoutMs: 5000 }
 public struct PluginManifest: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// A library that implements the Manifold plugin ABI.
         case plugin
         /// A plain C library described function by function (libffi bridge).
@@ -100,6 +103,7 @@ public struct PluginManifest: Sendable, Hashable {
     public var functions: [JSONValue]
     /// The manifest file this was read from (absolute path).
     public var file: String
+    /// Where the manifest's `id` value is written.
     public var location: SourceLocation
 
     public init(kind: Kind, id: String, version: String? = nil, description: String? = nil,
@@ -144,7 +148,7 @@ public enum MountSource: Sendable, Hashable {
 }
 
 /// Mount (live) or import (snapshot at compose time), DESIGN.md §6.
-public enum MountMode: String, Sendable, Hashable {
+public enum MountMode: String, Sendable, Hashable, CaseIterable {
     case mount
     case `import`
 }
@@ -172,6 +176,7 @@ public struct MountSpec: Sendable, Hashable {
     public var timeoutMs: Int?
     /// For `mcpServers` groups: per-server overrides, keyed by server name (raw JSON object).
     public var options: JSONValue
+    /// Where the mount's entry starts in the host manifest.
     public var location: SourceLocation
 
     public init(source: MountSource, prefix: String? = nil, mode: MountMode = .mount,
@@ -224,6 +229,7 @@ public struct EndpointSpec: Sendable, Hashable {
 
     public var transport: Transport
     public var filter: TagFilterSpec
+    /// Where the endpoint's entry starts (for the default stdio endpoint: the document start).
     public var location: SourceLocation
 
     public init(transport: Transport, filter: TagFilterSpec = TagFilterSpec(), location: SourceLocation) {
@@ -278,7 +284,7 @@ public struct HostManifest: Sendable, Hashable {
     /// The manifest file this was read from (absolute path).
     public var file: String
 
-    public enum CollisionPolicy: String, Sendable, Hashable {
+    public enum CollisionPolicy: String, Sendable, Hashable, CaseIterable {
         case error
         case first
         case last
