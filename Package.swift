@@ -54,6 +54,9 @@ let package = Package(
         .target(name: "CManifoldABI"),
         // JSON-RPC 2.0 and MCP messages; single-pass JSON scanning and writing. No I/O.
         .target(name: "ManifoldProtocol"),
+        // POSIX I/O primitives endpoints and client transports share: blocking line reading,
+        // coalescing frame writing.
+        .target(name: "ManifoldIO"),
         // Components, providers, composition, routing, sessions and the MCP method handlers.
         .target(name: "ManifoldCore", dependencies: [
             "ManifoldProtocol",
@@ -66,13 +69,13 @@ let package = Package(
         ]),
         // Providers that load things: native plugins (dlopen + ABI).
         .target(name: "ManifoldPlugins", dependencies: [
-            "CManifoldABI", "ManifoldCore", "ManifoldManifest",
+            "CManifoldABI", "ManifoldCore", "ManifoldManifest", "ManifoldIO",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Endpoints: stdio and Streamable HTTP (+ legacy HTTP+SSE), auth, health.
         .target(name: "ManifoldServer", dependencies: [
-            "ManifoldCore",
+            "ManifoldCore", "ManifoldIO",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -7,7 +7,7 @@ struct Manifold: ParsableCommand {
         commandName: "manifold",
         abstract: "Compose tool-set plugins and MCP servers into one Model Context Protocol endpoint.",
         version: "0.1.0",
-        subcommands: [Serve.self, Inspect.self, Validate.self, Call.self],
+        subcommands: [Serve.self, Inspect.self, Validate.self, Call.self, Runner.self],
         defaultSubcommand: nil
     )
 }

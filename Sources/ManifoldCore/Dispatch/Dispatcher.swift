@@ -115,11 +115,13 @@ public final class Dispatcher: Sendable {
                 result = Array("{}".utf8)
             case MCPMethod.resourcesSubscribe, MCPMethod.resourcesUnsubscribe:
                 let uri = try params.requiredString("uri")
+                guard let (entry, localURI) = view.resolveResource(uri) else { throw Self.resourceNotFound(uri) }
                 if method == MCPMethod.resourcesSubscribe {
-                    guard view.resolveResource(uri) != nil else { throw Self.resourceNotFound(uri) }
-                    session.state.withLock { _ = $0.subscriptions.insert(uri) }
-                } else {
-                    session.state.withLock { _ = $0.subscriptions.remove(uri) }
+                    if session.state.withLock({ $0.subscriptions.insert(uri).inserted }) {
+                        entry.route.provider.subscribe(uri: localURI)
+                    }
+                } else if session.state.withLock({ $0.subscriptions.remove(uri) != nil }) {
+                    entry.route.provider.unsubscribe(uri: localURI)
                 }
                 result = Array("{}".utf8)
             default:

@@ -24,6 +24,20 @@ public protocol Provider: AnyObject, Sendable {
     /// Registers an observer of catalog and resource changes. Providers hold observers weakly
     /// or for their whole life; registering the same observer twice has no extra effect.
     func addObserver(_ observer: any ProviderObserver)
+
+    /// A client subscribed to one of the provider's resources (its own URI). Providers that
+    /// only report updates of subscribed resources (remote servers) forward it; calls are
+    /// counted, one `unsubscribe` per `subscribe`.
+    func subscribe(uri: String)
+
+    /// The matching end of `subscribe(uri:)`.
+    func unsubscribe(uri: String)
+}
+
+extension Provider {
+    /// Providers that report every update need no subscriptions.
+    public func subscribe(uri: String) {}
+    public func unsubscribe(uri: String) {}
 }
 
 /// Receives a provider's changes. Called from any thread.

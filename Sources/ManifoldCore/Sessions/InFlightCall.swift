@@ -116,6 +116,11 @@ final class InFlightCall: CallContext {
         }
         w.raw(",\"data\":")
         w.raw(data)
+        if session.tagsRelatedMessages, let progressToken {
+            w.raw(",\"_meta\":{\"io.manifold/progressToken\":")
+            w.raw(progressToken)
+            w.raw("}")
+        }
         w.raw("}}")
         reply.send(w.bytes)
     }
@@ -130,9 +135,14 @@ final class InFlightCall: CallContext {
         default: return false
         }
         guard session.clientSupports(capability), state.withLock({ !$0.finished }) else { return false }
-        guard params.withUnsafeBytes({ JSONValue.isValid($0) }) else { return false }
+        guard var object = (try? JSONValue.parse(params))?.objectValue else { return false }
+        if session.tagsRelatedMessages, let progressToken, let token = try? JSONValue.parse(progressToken) {
+            var meta = object["_meta"]?.objectValue ?? [:]
+            meta["io.manifold/progressToken"] = token
+            object["_meta"] = .object(meta)
+        }
         let id = session.expectResponse(completion)
-        reply.send(RPCMessage.request(id: id, method: method, params: params))
+        reply.send(RPCMessage.request(id: id, method: method, params: JSONValue.object(object).serialized()))
         return true
     }
 }

@@ -35,14 +35,19 @@ public final class Session: ViewListener, Sendable {
     public let view: LiveView
     let outbound: any OutboundSink
     let state: Mutex<State>
+    /// Tag logs and requests sent while serving a call with the call's progress token, in
+    /// `_meta["io.manifold/progressToken"]`, so a Manifold host proxying this session can tell
+    /// which of its client requests they belong to (runner processes set this).
+    public let tagsRelatedMessages: Bool
 
     /// A session for a transport. `preinitialized` skips the handshake (stateless HTTP, where
     /// every request stands alone and carries its version in a header).
     public init(id: String, view: LiveView, outbound: any OutboundSink, preinitialized: ProtocolVersion? = nil,
-                clientCapabilities: JSONValue = .object([:])) {
+                clientCapabilities: JSONValue = .object([:]), tagsRelatedMessages: Bool = false) {
         self.id = id
         self.view = view
         self.outbound = outbound
+        self.tagsRelatedMessages = tagsRelatedMessages
         var initial = State()
         if let preinitialized {
             initial.phase = .ready
@@ -62,17 +67,24 @@ public final class Session: ViewListener, Sendable {
         state.withLock { $0.clientCapabilities[capability] != nil }
     }
 
-    /// Ends the session: in-flight calls are cancelled, pending server requests fail.
+    /// Ends the session: in-flight calls are cancelled, pending server requests fail, its
+    /// resource subscriptions are released.
     public func close() {
-        let (calls, pending) = state.withLock { s in
+        let (calls, pending, subscriptions) = state.withLock { s in
             s.phase = .closed
             let calls = Array(s.inflight.values)
             let pending = Array(s.pending.values)
+            let subscriptions = s.subscriptions
             s.inflight = [:]
             s.pending = [:]
-            return (calls, pending)
+            s.subscriptions = []
+            return (calls, pending, subscriptions)
         }
         view.removeListener(self)
+        let current = view.current
+        for uri in subscriptions {
+            if let (entry, localURI) = current.resolveResource(uri) { entry.route.provider.unsubscribe(uri: localURI) }
+        }
         for call in calls { call.cancel() }
         for callback in pending { callback(.failure(RPCError(code: .internalError, message: "session closed"))) }
     }

@@ -21,13 +21,16 @@ public final class HostAssembler {
 
     private let runtime: NativeRuntime
     private let logger: Logger
+    /// The executable started as `<runner> runner <plugin-manifest>` for isolated plugins.
+    private let runnerExecutable: String
     /// Providers loaded so far, by plugin manifest file (one instance per plugin).
     private var loaded: [String: any Provider] = [:]
     private var problems: [String] = []
 
-    public init(runtime: NativeRuntime, logger: Logger) {
+    public init(runtime: NativeRuntime, logger: Logger, runnerExecutable: String) {
         self.runtime = runtime
         self.logger = logger
+        self.runnerExecutable = runnerExecutable
     }
 
     public func assemble(_ manifest: HostManifest) -> Assembly {
@@ -72,8 +75,15 @@ public final class HostAssembler {
                         content = .provider(FailedProvider(displayName: label, reason: "\(error)"))
                     }
                 }
-            case .remoteCommand, .remoteURL, .mcpServers:
-                let reason = "remote and mcpServers mounts are not available in this build"
+            case .remoteCommand(let command, let args, let env, let cwd):
+                let provider = RemoteProvider(
+                    options: .init(displayName: label, callTimeout: spec.timeoutMs.map { Double($0) / 1000 }),
+                    logger: logger,
+                    transport: { StdioClientTransport(executable: command, arguments: args, environment: env, workingDirectory: cwd) })
+                if case .failed(let reason) = provider.start(waitingUpTo: 15) { report("\(label): \(reason) (retrying in the background)") }
+                content = .provider(provider)
+            case .remoteURL, .mcpServers:
+                let reason = "HTTP remotes and mcpServers mounts are not available in this build"
                 report("\(label): \(reason)")
                 content = .provider(FailedProvider(displayName: label, reason: reason))
             }
@@ -128,13 +138,32 @@ public final class HostAssembler {
         switch (manifest.kind, manifest.effectiveExecution) {
         case (.plugin, .inProcess):
             return try NativePluginLoader.load(manifest, runtime: runtime, logger: logger)
-        case (.plugin, .isolated):
-            throw PluginLoadError(pluginID: manifest.id, library: manifest.library,
-                                  reason: .unsupported("isolated execution is not available in this build; set execution: in-process"))
-        case (.ffi, _):
+        case (_, .isolated):
+            return isolated(manifest)
+        case (.ffi, .inProcess):
             throw PluginLoadError(pluginID: manifest.id, library: manifest.library,
                                   reason: .unsupported("ffi plugins are not available in this build"))
         }
+    }
+
+    /// An isolated plugin: a runner child process serving it over stdio, proxied as a remote
+    /// server, restarted with backoff, given up after a crash loop.
+    private func isolated(_ manifest: PluginManifest) -> any Provider {
+        var arguments = ["runner", manifest.file]
+        if let mb = manifest.limits.addressSpaceMB { arguments += ["--address-space-mb", String(mb)] }
+        if let seconds = manifest.limits.cpuSeconds { arguments += ["--cpu-seconds", String(seconds)] }
+        var options = RemoteProvider.Options(displayName: "plugin '\(manifest.id)' (isolated)",
+                                             callTimeout: manifest.limits.callTimeoutMs.map { Double($0) / 1000 })
+        options.crashLoopLimit = 5
+        let executable = runnerExecutable
+        let runnerArguments = arguments
+        let provider = RemoteProvider(options: options, logger: logger) {
+            StdioClientTransport(executable: executable, arguments: runnerArguments)
+        }
+        if case .failed(let reason) = provider.start(waitingUpTo: 15) {
+            report("plugin '\(manifest.id)' (isolated): \(reason)")
+        }
+        return provider
     }
 
     private func report(_ problem: String) {

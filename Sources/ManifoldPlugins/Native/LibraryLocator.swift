@@ -26,10 +26,10 @@ public enum LibraryLocator {
                               reason: .libraryNotFound(searched: candidates))
     }
 
+    /// The running executable.
+    public static let executablePath: String =
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+
     /// The folder of the running executable.
-    public static let executableFolder: String = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: exe).deletingLastPathComponent().path
-    }()
+    public static let executableFolder: String = URL(fileURLWithPath: executablePath).deletingLastPathComponent().path
 }

@@ -42,13 +42,10 @@ public final class NativePlugin: Provider, @unchecked Sendable {
 
     private struct State {
         var catalog = Catalog.empty
-        var observers: [WeakObserver] = []
         var recentWarnings: [String] = []
     }
-    private struct WeakObserver {
-        weak var observer: (any ProviderObserver)?
-    }
     private let state = Mutex(State())
+    private let observers = ObserverList()
 
     init(manifest: PluginManifest, libraryPath: String, descriptor: UnsafePointer<manifold_plugin_v1>,
          runtime: NativeRuntime, logger: Logger) {
@@ -88,18 +85,7 @@ public final class NativePlugin: Provider, @unchecked Sendable {
 
     public var health: ProviderHealth { .ready }
 
-    public func addObserver(_ observer: any ProviderObserver) {
-        state.withLock { s in
-            s.observers.removeAll { $0.observer == nil }
-            if !s.observers.contains(where: { $0.observer === observer }) {
-                s.observers.append(WeakObserver(observer: observer))
-            }
-        }
-    }
-
-    private var observers: [any ProviderObserver] {
-        state.withLock { $0.observers.compactMap(\.observer) }
-    }
+    public func addObserver(_ observer: any ProviderObserver) { observers.add(observer) }
 
     public func invoke(_ request: ProviderRequest, context: any CallContext,
                        completion: @escaping @Sendable (CallOutcome) -> Void) {
@@ -210,12 +196,12 @@ public final class NativePlugin: Provider, @unchecked Sendable {
             var catalog = self.catalog()
             for kind in kinds { catalog[kind] = self.list(kind) }
             self.state.withLock { $0.catalog = catalog }
-            for observer in self.observers { observer.providerCatalogChanged(self) }
+            self.observers.catalogChanged(self)
         }
     }
 
     func resourceUpdated(uri: String) {
-        for observer in observers { observer.providerResourceUpdated(self, uri: uri) }
+        observers.resourceUpdated(self, uri: uri)
     }
 
     /// Remembers warnings the plugin logs (for load errors).

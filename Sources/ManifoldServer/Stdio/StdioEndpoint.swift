@@ -1,5 +1,6 @@
 import Logging
 import ManifoldCore
+import ManifoldIO
 import ManifoldProtocol
 
 #if canImport(Glibc)
@@ -19,9 +20,12 @@ public final class StdioEndpoint: Sendable {
     private let output: FrameWriter
     private let logger: Logger
     private let drainTimeout: Double
+    private let tagsRelatedMessages: Bool
 
+    /// `tagsRelatedMessages`: set for runner processes (see `Session.tagsRelatedMessages`).
     public init(dispatcher: Dispatcher, view: LiveView, input: Int32 = STDIN_FILENO, output: Int32,
-                logger: Logger, drainTimeout: Double = 30) {
+                logger: Logger, drainTimeout: Double = 30, tagsRelatedMessages: Bool = false) {
+        self.tagsRelatedMessages = tagsRelatedMessages
         self.dispatcher = dispatcher
         self.view = view
         self.input = input
@@ -33,7 +37,7 @@ public final class StdioEndpoint: Sendable {
     /// Serves until stdin closes.
     public func run() {
         let channel = StdioChannel(writer: output)
-        let session = Session(id: "stdio", view: view, outbound: channel)
+        let session = Session(id: "stdio", view: view, outbound: channel, tagsRelatedMessages: tagsRelatedMessages)
         var reader = LineReader(fd: input)
         while let line = reader.next() {
             channel.begin()

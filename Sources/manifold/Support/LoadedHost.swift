@@ -25,7 +25,7 @@ struct LoadedHost {
             throw CommandFailure("\(error)")
         }
         let runtime = NativeRuntime(threads: options.threads ?? NativeRuntime.defaultThreads)
-        let assembly = HostAssembler(runtime: runtime, logger: logger).assemble(manifest)
+        let assembly = HostAssembler(runtime: runtime, logger: logger, runnerExecutable: LibraryLocator.executablePath).assemble(manifest)
         let composition: HostComposition
         do {
             composition = try HostComposition(tree: assembly.tree, pageSize: manifest.pageSize, logger: logger)

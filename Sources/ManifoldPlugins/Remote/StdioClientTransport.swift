@@ -1,0 +1,108 @@
+import Foundation
+import ManifoldIO
+import Synchronization
+
+/// A backend that is a child process speaking MCP over its stdin/stdout: a remote stdio MCP
+/// server, or Manifold's own runner for an isolated plugin. Its stderr is the host's (so its
+/// logs land in the host's log). Messages are read on a dedicated thread with blocking reads.
+public final class StdioClientTransport: ClientTransport {
+    public let executable: String
+    public let arguments: [String]
+    public let environment: [String: String]
+    public let workingDirectory: String?
+    private struct State {
+        var process: Process?
+        var writer: FrameWriter?
+        var closing = false
+    }
+    private let state = Mutex(State())
+
+    /// `executable` is looked up on PATH when it has no slash. `environment` is added to the
+    /// host's environment.
+    public init(executable: String, arguments: [String], environment: [String: String] = [:],
+                workingDirectory: String? = nil) {
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+    }
+
+    public func start(onMessage: @escaping @Sendable ([UInt8]) -> Void,
+                      onClose: @escaping @Sendable (String) -> Void) throws {
+        let process = Process()
+        if executable.contains("/") {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [executable] + arguments
+        }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
+        let toChild = Pipe()
+        let fromChild = Pipe()
+        process.standardInput = toChild
+        process.standardOutput = fromChild
+        process.standardError = FileHandle.standardError
+        try process.run()
+        let readFD = fromChild.fileHandleForReading.fileDescriptor
+        let writer = FrameWriter(fd: toChild.fileHandleForWriting.fileDescriptor)
+        state.withLock { s in
+            s.process = process
+            s.writer = writer
+        }
+        let name = executable
+        let thread = Thread {
+            var reader = LineReader(fd: readFD, chunk: 64 * 1024)
+            while let line = reader.next() { onMessage(line) }
+            process.waitUntilExit()
+            // Keep the pipes open until the child is gone.
+            withExtendedLifetime((toChild, fromChild)) {}
+            onClose(Self.describeExit(of: process, name: name))
+        }
+        thread.name = "manifold.stdio-client"
+        thread.start()
+    }
+
+    public func send(_ message: [UInt8]) {
+        state.withLock { $0.writer }?.write(message)
+    }
+
+    public func close() {
+        let process = state.withLock { s -> Process? in
+            s.closing = true
+            return s.process
+        }
+        guard let process, process.isRunning else { return }
+        process.terminate()
+    }
+
+    /// The child's process id (for tests and `inspect`).
+    public var processIdentifier: Int32? { state.withLock { $0.process?.processIdentifier } }
+
+    static func describeExit(of process: Process, name: String) -> String {
+        let status = process.terminationStatus
+        switch process.terminationReason {
+        case .exit:
+            return "'\(name)' exited with status \(status)"
+        case .uncaughtSignal:
+            return "'\(name)' was killed by signal \(status)\(signalName(status).map { " (\($0))" } ?? "")"
+        @unknown default:
+            return "'\(name)' ended (status \(status))"
+        }
+    }
+
+    static func signalName(_ signal: Int32) -> String? {
+        switch signal {
+        case SIGSEGV: return "SIGSEGV"
+        case SIGABRT: return "SIGABRT"
+        case SIGBUS: return "SIGBUS"
+        case SIGKILL: return "SIGKILL"
+        case SIGTERM: return "SIGTERM"
+        case SIGILL: return "SIGILL"
+        case SIGFPE: return "SIGFPE"
+        case SIGXCPU: return "SIGXCPU (CPU time limit)"
+        default: return nil
+        }
+    }
+}
