@@ -92,6 +92,9 @@ let package = Package(
         .testTarget(name: "ManifoldProtocolTests", dependencies: ["ManifoldProtocol"]),
         .testTarget(name: "ManifoldCoreTests", dependencies: ["ManifoldCore"]),
         .testTarget(name: "ManifoldManifestTests", dependencies: ["ManifoldManifest"]),
+        // Loads the built Swift plugins with a test host; deliberately without ManifoldPluginKit, so the
+        // plugins' copies of the kit are the only ones in the process.
+        .testTarget(name: "ManifoldPluginKitTests", dependencies: ["CManifoldABI"]),
         .testTarget(name: "ManifoldPluginsTests", dependencies: ["ManifoldPlugins", "ManifoldManifest"]),
         .testTarget(name: "ManifoldServerTests", dependencies: [
             "ManifoldServer",
