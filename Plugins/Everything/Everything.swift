@@ -8,8 +8,6 @@ import ManifoldPluginKit
 //  - test_elicitation_sep1036_error: answers with a JSON-RPC error -32042 carrying `data`;
 //  - test_elicitation_sep1036_complete: sends notifications/elicitation/complete;
 //  - resources/subscribe, logging/setLevel logs: those are the host's, not a plugin's.
-// test_tool_with_progress answers with the progress token as the reference does, but ABI v1
-// does not pass `_meta` to plugins, so it answers with the reference's fallback, "0".
 
 /// 1×1 red PNG.
 let testImageBase64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
@@ -148,8 +146,12 @@ enum Everything {
             context.progress(50, total: 100, message: "Completed step 50 of 100")
             try context.sleep(milliseconds: 50)
             context.progress(100, total: 100, message: "Completed step 100 of 100")
-            // The reference answers String(_meta?.progressToken ?? 0); plugins do not see _meta.
-            return .text("0")
+            // As the reference: String(_meta?.progressToken ?? 0).
+            switch context.meta["progressToken"] {
+            case .string(let token)?: return .text(token)
+            case let token? where token != .null: return .text(token.description)
+            default: return .text("0")
+            }
         }
 
         Tool("test_error_handling", description: "Tests error response handling") { _ in

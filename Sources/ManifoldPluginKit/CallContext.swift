@@ -28,6 +28,17 @@ public final class CallContext: @unchecked Sendable {
         self.name = name
     }
 
+    // MARK: The request
+
+    /// The `_meta` object the client sent with the request (`{}` when none), e.g. to read a
+    /// `progressToken`. Empty with hosts older than the `call_meta` service.
+    public var meta: JSON {
+        let api = host.api
+        let offset = MemoryLayout<manifold_host_api_v1>.offset(of: \.call_meta) ?? Int.max
+        guard Int(api.struct_size) > offset, let callMeta = api.call_meta else { return [:] }
+        return (try? JSON(parsing: copyBytes(callMeta(call)))) ?? [:]
+    }
+
     // MARK: Cancellation
 
     /// True once the client cancelled the request. A cancelled handler should stop: throwing

@@ -184,6 +184,10 @@ typedef struct manifold_host_api_v1 {
                                       manifold_bytes params_json,
                                       manifold_client_response_fn on_response,
                                       void *context_module_ptr);
+
+    /* The `_meta` object the client sent with the request being served (JSON; "{}" when it
+     * sent none), e.g. to read its `progressToken`. Borrowed: valid until the call completes. */
+    manifold_bytes (*call_meta)(manifold_call_host *call);
 } manifold_host_api_v1;
 
 /* ------------------------------------------------------------------------------------------ */

@@ -100,8 +100,9 @@ extension Dispatcher {
                        session: Session, reply: any ReplySink,
                        transform: (@Sendable ([UInt8]) -> [UInt8])? = nil,
                        adjust: (@Sendable (CallOutcome) -> CallOutcome)? = nil) {
-        let call = InFlightCall(requestID: id, session: session, reply: reply, progressToken: params.progressToken,
-                                transform: transform)
+        let meta = (try? params.object("_meta")) ?? nil
+        let call = InFlightCall(requestID: id, session: session, reply: reply, meta: meta,
+                                progressToken: meta == nil ? nil : params.progressToken, transform: transform)
         session.register(call)
         if let adjust {
             provider.invoke(request, context: call) { outcome in call.finish(adjust(outcome)) }

@@ -8,6 +8,10 @@ public protocol CallContext: AnyObject, Sendable {
     /// True once the client cancelled the request.
     var isCancelled: Bool { get }
 
+    /// The `_meta` object the client sent with the request (JSON bytes), if any. Passed through
+    /// untouched to plugins and remote servers.
+    var meta: ArraySlice<UInt8>? { get }
+
     /// Runs `handler` when the client cancels (at once if it already has).
     func onCancel(_ handler: @escaping @Sendable () -> Void)
 
@@ -29,6 +33,7 @@ public protocol CallContext: AnyObject, Sendable {
 public final class DetachedCallContext: CallContext {
     public init() {}
     public var isCancelled: Bool { false }
+    public var meta: ArraySlice<UInt8>? { nil }
     public func onCancel(_ handler: @escaping @Sendable () -> Void) {}
     public func progress(_ progress: Double, total: Double?, message: String?) {}
     public func log(_ level: LogLevel, logger: String?, data: [UInt8]) {}

@@ -10,6 +10,7 @@ final class InFlightCall: CallContext {
     private let session: Session
     private let reply: any ReplySink
     private let progressToken: [UInt8]?
+    let meta: ArraySlice<UInt8>?
     /// Applied to a successful result before it is sent (e.g. URI rewriting for prefixed
     /// resources). Nil on the hot path.
     private let transform: (@Sendable ([UInt8]) -> [UInt8])?
@@ -22,11 +23,12 @@ final class InFlightCall: CallContext {
     }
     private let state = Mutex(State())
 
-    init(requestID: RequestID, session: Session, reply: any ReplySink, progressToken: [UInt8]?,
-         transform: (@Sendable ([UInt8]) -> [UInt8])? = nil) {
+    init(requestID: RequestID, session: Session, reply: any ReplySink, meta: ArraySlice<UInt8>?,
+         progressToken: [UInt8]?, transform: (@Sendable ([UInt8]) -> [UInt8])? = nil) {
         self.requestID = requestID
         self.session = session
         self.reply = reply
+        self.meta = meta
         self.progressToken = progressToken
         self.transform = transform
     }

@@ -47,12 +47,22 @@ enum HostServices {
             client_request: { call, method, params, onResponse, contextPointer in
                 HostServices.clientRequest(call: call, method: method.string, params: params.bytes,
                                            onResponse: onResponse, context: contextPointer)
+            },
+            call_meta: { call in
+                HostServices.calls.lookup(call)?.metaView ?? manifold_bytes(ptr: HostServices.emptyObject, len: 2)
             }
         ))
         return UnsafePointer(table)
     }()
 
     static let calls = HandleRegistry<NativeCall>()
+
+    /// "{}", static, for calls without `_meta`.
+    nonisolated(unsafe) static let emptyObject: UnsafePointer<CChar> = {
+        let bytes = UnsafeMutablePointer<CChar>.allocate(capacity: 3)
+        bytes.initialize(from: [0x7B, 0x7D, 0], count: 3)
+        return UnsafePointer(bytes)
+    }()
     static let plugins = HandleRegistry<NativePlugin>()
 
     /// What plugins log through `host->log(NULL, …)` while their entry runs, so a refusal can

@@ -217,11 +217,30 @@ public final class NativePlugin: Provider, @unchecked Sendable {
 final class NativeCall: Sendable {
     let context: (any CallContext)?
     private let onFinish: @Sendable (manifold_status, [UInt8]) -> Void
+    /// A stable copy of the request's `_meta` for `host->call_meta`, made on first use and
+    /// freed with the call (the plugin may only use it while the call is in flight).
+    private let metaCopy = Mutex<UnsafeMutableBufferPointer<CChar>?>(nil)
 
     init(context: (any CallContext)?, onFinish: @escaping @Sendable (manifold_status, [UInt8]) -> Void) {
         self.context = context
         self.onFinish = onFinish
     }
 
+    deinit {
+        metaCopy.withLock { $0?.deallocate() }
+    }
+
     func finish(status: manifold_status, bytes: [UInt8]) { onFinish(status, bytes) }
+
+    var metaView: manifold_bytes? {
+        guard let meta = context?.meta, !meta.isEmpty else { return nil }
+        let buffer = metaCopy.withLock { copy -> UnsafeMutableBufferPointer<CChar> in
+            if let copy { return copy }
+            let made = UnsafeMutableBufferPointer<CChar>.allocate(capacity: meta.count)
+            _ = made.initialize(from: meta.lazy.map { CChar(bitPattern: $0) })
+            copy = made
+            return made
+        }
+        return manifold_bytes(ptr: UnsafePointer(buffer.baseAddress), len: buffer.count)
+    }
 }

@@ -289,7 +289,7 @@ public final class RemoteProvider: Provider {
             completion(.failure(.internalError("\(displayName) is not available: \(health)")))
             return
         }
-        let (method, params) = Self.message(for: request, progressToken: token)
+        let (method, params) = Self.message(for: request, progressToken: token, clientMeta: context.meta)
         let id = connection.request(method, params: params) { result in
             guard let call = self.finishCall(token) else { return }
             switch result {
@@ -321,7 +321,10 @@ public final class RemoteProvider: Provider {
     }
 
     /// The backend method and params for a provider request; argument bytes are spliced in.
-    static func message(for request: ProviderRequest, progressToken: String) -> (String, [UInt8]) {
+    /// The client's `_meta` is passed on, with our own progress token in place of the client's.
+    static func message(for request: ProviderRequest, progressToken: String, clientMeta: ArraySlice<UInt8>?)
+        -> (String, [UInt8])
+    {
         var w = JSONWriter(capacity: request.input.count + request.name.utf8.count + 96)
         let method: String
         switch request.kind {
@@ -331,9 +334,11 @@ public final class RemoteProvider: Provider {
             w.string(request.name)
             w.raw(",\"arguments\":")
             w.raw(request.input)
-            w.raw(",\"_meta\":{\"progressToken\":")
-            w.string(progressToken)
-            w.raw("}}")
+            var meta = clientMeta.flatMap { try? JSONValue.parse($0) }?.objectValue ?? [:]
+            meta["progressToken"] = .string(progressToken)
+            w.raw(",\"_meta\":")
+            meta.write(to: &w)
+            w.raw("}")
         case .readResource:
             method = MCPMethod.resourcesRead
             w.raw("{\"uri\":")
