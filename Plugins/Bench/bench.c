@@ -52,12 +52,11 @@ static int int_arg(manifold_call_host *call, manifold_bytes args, const char *ke
 #define RESULT_INT "{\"type\":\"object\",\"properties\":{\"result\":{\"type\":\"integer\"}},\"required\":[\"result\"]}"
 
 static manifold_status bench_init(manifold_plugin_host *plugin, manifold_bytes config, void **instance) {
-    (void)plugin;
     bench *b = calloc(1, sizeof *b);
     if (!b) return MANIFOLD_ERR_INTERNAL;
     long long tools = 3;
     if (manifold_json_int64(config, "tools", &tools) == MANIFOLD_JSON_WRONG_TYPE || tools < 3 || tools > 100000) {
-        host->log(NULL, MANIFOLD_LOG_ERROR, bytes_of("bench: config 'tools' must be an integer >= 3"));
+        host->log(plugin, MANIFOLD_LOG_ERROR, bytes_of("bench: config 'tools' must be an integer >= 3"));
         free(b);
         return MANIFOLD_ERR_REFUSED;
     }

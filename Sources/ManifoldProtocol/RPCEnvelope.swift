@@ -91,7 +91,10 @@ public struct RPCEnvelope: Sendable {
                 .failure(RPCError(code: .invalidRequest, message: "Invalid Request: \(why)", id: id))
             }
             guard version == "2.0" else { return invalid("'jsonrpc' must be \"2.0\"") }
-            if idRange != nil && !idIsValid { return invalid("'id' must be a string or a number") }
+            // An error response answers a request whose id could not be read with `"id": null`.
+            let nullIDOfErrorResponse = idRange.map { buffer[$0.lowerBound] == UInt8(ascii: "n") } == true
+                && method == nil && error != nil
+            if idRange != nil && !idIsValid && !nullIDOfErrorResponse { return invalid("'id' must be a string or a number") }
             guard methodIsString else { return invalid("'method' must be a string") }
             if let params, buffer[params.lowerBound] != UInt8(ascii: "{") && buffer[params.lowerBound] != UInt8(ascii: "[") {
                 return invalid("'params' must be an object or an array")

@@ -17,15 +17,18 @@ extension Dispatcher {
             do {
                 try scanner.expect(UInt8(ascii: "["))
                 scanner.skipWhitespace()
-                if scanner.peek() == UInt8(ascii: "]") { return true }
-                while true {
-                    let range = try scanner.skipValue()
-                    elements.append(Array(buffer[range]))
-                    try? scanner.expect(UInt8(ascii: ","))
-                    scanner.skipWhitespace()
-                    if scanner.peek() == UInt8(ascii: "]") { return true }
-                    if scanner.atEnd { return false }
+                if scanner.peek() != UInt8(ascii: "]") {
+                    while true {
+                        let range = try scanner.skipValue()
+                        elements.append(Array(buffer[range]))
+                        scanner.skipWhitespace()
+                        if scanner.peek() == UInt8(ascii: "]") { break }
+                        try scanner.expect(UInt8(ascii: ","))
+                    }
                 }
+                try scanner.expect(UInt8(ascii: "]"))
+                scanner.skipWhitespace()
+                return scanner.atEnd
             } catch {
                 return false
             }

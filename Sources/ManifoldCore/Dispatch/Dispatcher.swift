@@ -115,13 +115,11 @@ public final class Dispatcher: Sendable {
                 result = Array("{}".utf8)
             case MCPMethod.resourcesSubscribe, MCPMethod.resourcesUnsubscribe:
                 let uri = try params.requiredString("uri")
-                guard let (entry, localURI) = view.resolveResource(uri) else { throw Self.resourceNotFound(uri) }
                 if method == MCPMethod.resourcesSubscribe {
-                    if session.state.withLock({ $0.subscriptions.insert(uri).inserted }) {
-                        entry.route.provider.subscribe(uri: localURI)
-                    }
-                } else if session.state.withLock({ $0.subscriptions.remove(uri) != nil }) {
-                    entry.route.provider.unsubscribe(uri: localURI)
+                    guard let (entry, localURI) = view.resolveResource(uri) else { throw Self.resourceNotFound(uri) }
+                    session.subscribe(uri, provider: entry.route.provider, localURI: localURI)
+                } else {
+                    session.unsubscribe(uri)
                 }
                 result = Array("{}".utf8)
             default:

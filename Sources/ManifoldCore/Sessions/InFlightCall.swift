@@ -82,7 +82,7 @@ final class InFlightCall: CallContext {
     }
 
     func progress(_ progress: Double, total: Double?, message: String?) {
-        guard let progressToken else { return }
+        guard let progressToken, progress.isFinite else { return }
         let live = state.withLock { s -> Bool in
             guard !s.finished, !s.cancelled, progress > s.lastProgress else { return false }
             s.lastProgress = progress
@@ -94,7 +94,7 @@ final class InFlightCall: CallContext {
         w.raw(progressToken)
         w.raw(",\"progress\":")
         w.double(progress)
-        if let total, total >= 0 {
+        if let total, total >= 0, total.isFinite {
             w.raw(",\"total\":")
             w.double(total)
         }

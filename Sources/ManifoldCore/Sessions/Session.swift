@@ -25,10 +25,18 @@ public final class Session: ViewListener, Sendable {
         var clientCapabilities: JSONValue = .object([:])
         var clientInfo: JSONValue = .null
         var logLevel: LogLevel?
-        var subscriptions: Set<String> = []
+        /// Exposed URI → where it was subscribed, so it is released there even after the
+        /// resource left the list.
+        var subscriptions: [String: Subscription] = [:]
         var inflight: [RequestID: InFlightCall] = [:]
         var pending: [RequestID: @Sendable (Result<[UInt8], RPCError>) -> Void] = [:]
         var nextRequestNumber = 1
+    }
+
+    /// A resource subscription: the provider that serves it and the provider's URI.
+    struct Subscription {
+        let provider: any Provider
+        let localURI: String
     }
 
     public let id: String
@@ -77,14 +85,11 @@ public final class Session: ViewListener, Sendable {
             let subscriptions = s.subscriptions
             s.inflight = [:]
             s.pending = [:]
-            s.subscriptions = []
-            return (calls, pending, subscriptions)
+            s.subscriptions = [:]
+            return (calls, pending, subscriptions.values)
         }
         view.removeListener(self)
-        let current = view.current
-        for uri in subscriptions {
-            if let (entry, localURI) = current.resolveResource(uri) { entry.route.provider.unsubscribe(uri: localURI) }
-        }
+        for subscription in subscriptions { subscription.provider.unsubscribe(uri: subscription.localURI) }
         for call in calls { call.cancel() }
         for callback in pending { callback(.failure(RPCError(code: .internalError, message: "session closed"))) }
     }
@@ -104,7 +109,7 @@ public final class Session: ViewListener, Sendable {
     }
 
     public func viewResourceUpdated(_ uri: String) {
-        guard state.withLock({ $0.subscriptions.contains(uri) }) else { return }
+        guard state.withLock({ $0.subscriptions[uri] != nil }) else { return }
         notify(MCPMethod.resourceUpdated, ["uri": .string(uri)])
     }
 
@@ -124,6 +129,22 @@ public final class Session: ViewListener, Sendable {
         state.withLock { s in
             if s.inflight[call.requestID] === call { s.inflight[call.requestID] = nil }
         }
+    }
+
+    /// Subscribes to an exposed URI; the provider hears of the first subscription only.
+    func subscribe(_ uri: String, provider: any Provider, localURI: String) {
+        let added = state.withLock { s -> Bool in
+            guard s.subscriptions[uri] == nil else { return false }
+            s.subscriptions[uri] = Subscription(provider: provider, localURI: localURI)
+            return true
+        }
+        if added { provider.subscribe(uri: localURI) }
+    }
+
+    /// Releases a subscription where it was made; unknown URIs are ignored.
+    func unsubscribe(_ uri: String) {
+        let removed = state.withLock { $0.subscriptions.removeValue(forKey: uri) }
+        if let removed { removed.provider.unsubscribe(uri: removed.localURI) }
     }
 
     /// `notifications/cancelled`: unknown ids are ignored.

@@ -69,11 +69,10 @@ public final class HostComposition: ProviderObserver, Sendable {
         }
         if exposed.isEmpty {
             for entry in surface[.resourceTemplate] where entry.route.provider === provider {
-                if URITemplate(entry.route.localName).match(uri) != nil {
-                    let path = String(entry.route.uriPath.dropLast())
-                    exposed.append((path.isEmpty ? uri : ResourceURI.adding(prefix: path, to: uri), entry.component.tags))
-                    break
-                }
+                guard URITemplate(entry.route.localName).match(uri) != nil else { continue }
+                let path = String(entry.route.uriPath.dropLast())
+                let exposedURI = path.isEmpty ? uri : ResourceURI.adding(prefix: path, to: uri)
+                if !exposed.contains(where: { $0.uri == exposedURI }) { exposed.append((exposedURI, entry.component.tags)) }
             }
         }
         for (uri, tags) in exposed {

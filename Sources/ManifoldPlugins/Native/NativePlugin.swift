@@ -64,12 +64,14 @@ public final class NativePlugin: Provider, @unchecked Sendable {
         self.handle = token
         var instance: UnsafeMutableRawPointer?
         let config = manifest.config.serialized()
+        HostServices.entryLog.withLock { $0.removeAll() }
         let status = withManifoldBytes("", config[...]) { _, configBytes in
             descriptor.pointee.`init`!(HandleRegistry<NativePlugin>.handle(token), configBytes, &instance)
         }
         guard status == MANIFOLD_OK else {
             _ = HostServices.plugins.remove(token: token)
-            let warnings = state.withLock { $0.recentWarnings.joined(separator: "; ") }
+            let warnings = (state.withLock { $0.recentWarnings } + HostServices.entryLog.withLock { $0 })
+                .joined(separator: "; ")
             throw PluginLoadError(pluginID: manifest.id, library: libraryPath,
                                   reason: .initFailed(status: status, log: warnings))
         }
