@@ -11,6 +11,9 @@ public struct LineReader {
     private var buffer: [UInt8]
     private var start = 0
     private var end = 0
+    /// Where the search for the next newline resumes: bytes before it were already searched,
+    /// so a long line arriving in many reads costs linear time.
+    private var scanned = 0
     private var eof = false
 
     public init(fd: Int32, chunk: Int = 256 * 1024) {
@@ -21,14 +24,16 @@ public struct LineReader {
     /// The next non-empty line, or nil at end of input.
     public mutating func next() -> [UInt8]? {
         while true {
-            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+            if let newline = buffer[max(start, scanned)..<end].firstIndex(of: 0x0A) {
                 var lineEnd = newline
                 if lineEnd > start && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                 let line = Array(buffer[start..<lineEnd])
                 start = newline + 1
+                scanned = start
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                 return line
             }
+            scanned = end
             if eof {
                 guard start < end else { return nil }
                 let line = Array(buffer[start..<end])
@@ -49,6 +54,7 @@ public struct LineReader {
                     _ = memmove(b.baseAddress!, b.baseAddress! + start, count)
                 }
             }
+            scanned -= start
             start = 0
             end = count
         }

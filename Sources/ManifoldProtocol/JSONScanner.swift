@@ -167,9 +167,37 @@ public struct JSONScanner: ~Copyable {
                 continue
             }
             if c < 0x20 { throw error("control character in string") }
+            if c >= 0x80 {
+                try skipUTF8Sequence(lead: c)
+                continue
+            }
             position += 1
         }
         throw error("unterminated string")
+    }
+
+    /// Validates one multi-byte UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
+    /// U+10FFFF) and moves past it. JSON text is UTF-8; invalid bytes are a parse error, so
+    /// nothing invalid is ever echoed to a client.
+    private mutating func skipUTF8Sequence(lead: UInt8) throws(JSONSyntaxError) {
+        let length: Int
+        var lowest: UInt8 = 0x80
+        var highest: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; lowest = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; highest = 0x9F
+        case 0xF0: length = 4; lowest = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; highest = 0x8F
+        default: throw error("invalid UTF-8")
+        }
+        guard position + length <= base.count else { throw error("invalid UTF-8") }
+        let second = base[position + 1]
+        guard second >= lowest && second <= highest else { throw error("invalid UTF-8") }
+        for i in 2..<max(2, length) where base[position + i] & 0xC0 != 0x80 { throw error("invalid UTF-8") }
+        position += length
     }
 
     /// Reads a string literal and returns its decoded value.

@@ -63,8 +63,10 @@ extension Dispatcher {
         guard var ref = object["ref"]?.objectValue else {
             throw RPCError.invalidParams("Invalid params: 'ref' must be an object")
         }
-        guard object["argument"]?.objectValue?["name"]?.stringValue != nil else {
-            throw RPCError.invalidParams("Invalid params: 'argument' must be an object with a 'name'")
+        guard let argument = object["argument"]?.objectValue, argument["name"]?.stringValue != nil,
+            argument["value"]?.stringValue != nil
+        else {
+            throw RPCError.invalidParams("Invalid params: 'argument' must be an object with string 'name' and 'value'")
         }
         let entry: ExposedComponent
         switch ref["type"]?.stringValue {

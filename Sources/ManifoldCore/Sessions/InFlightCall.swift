@@ -137,6 +137,9 @@ final class InFlightCall: CallContext {
         default: return false
         }
         guard session.clientSupports(capability), state.withLock({ !$0.finished }) else { return false }
+        if method == MCPMethod.elicitationCreate, let version = session.protocolVersion, version < .v2025_06_18 {
+            return false
+        }
         guard var object = (try? JSONValue.parse(params))?.objectValue else { return false }
         if session.tagsRelatedMessages, let progressToken, let token = try? JSONValue.parse(progressToken) {
             var meta = object["_meta"]?.objectValue ?? [:]

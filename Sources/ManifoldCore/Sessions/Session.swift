@@ -75,6 +75,17 @@ public final class Session: ViewListener, Sendable {
         state.withLock { $0.clientCapabilities[capability] != nil }
     }
 
+    /// The client can no longer answer (its input ended): every request the host sent it
+    /// fails now, so the calls waiting on them can finish.
+    public func failPendingClientRequests(_ reason: String) {
+        let pending = state.withLock { s in
+            let pending = Array(s.pending.values)
+            s.pending = [:]
+            return pending
+        }
+        for callback in pending { callback(.failure(RPCError(code: .internalError, message: reason))) }
+    }
+
     /// Ends the session: in-flight calls are cancelled, pending server requests fail, its
     /// resource subscriptions are released.
     public func close() {

@@ -44,6 +44,7 @@ public final class StdioEndpoint: Sendable {
             dispatcher.handle(line, session: session, reply: channel)
         }
         logger.debug("stdin closed; draining in-flight requests")
+        session.failPendingClientRequests("the client closed its input")
         if !channel.waitUntilIdle(timeout: drainTimeout) {
             logger.warning("requests still in flight after \(drainTimeout)s at end of input; abandoning them")
         }
