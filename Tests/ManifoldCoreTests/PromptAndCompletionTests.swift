@@ -100,10 +100,11 @@ import Testing
 
     @Test(arguments: [
         (#"{"argument":{"name":"x","value":""}}"#, "Invalid params: 'ref' must be an object"),
-        (#"{"ref":{"type":"ref/prompt","name":"p_greet"}}"#, "Invalid params: 'argument' must be an object with a 'name'"),
-        (#"{"ref":{"type":"ref/tool","name":"p_greet"},"argument":{"name":"x"}}"#, "Invalid params: 'ref.type' must be 'ref/prompt' or 'ref/resource'"),
-        (#"{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"x"}}"#, "Unknown prompt: 'greet'"),
-        (#"{"ref":{"type":"ref/resource","uri":"data://items/{id}"},"argument":{"name":"id"}}"#, "Unknown resource template: 'data://items/{id}'"),
+        (#"{"ref":{"type":"ref/prompt","name":"p_greet"}}"#, "Invalid params: 'argument' must be an object with string 'name' and 'value'"),
+        (#"{"ref":{"type":"ref/prompt","name":"p_greet"},"argument":{"name":"x"}}"#, "Invalid params: 'argument' must be an object with string 'name' and 'value'"),
+        (#"{"ref":{"type":"ref/tool","name":"p_greet"},"argument":{"name":"x","value":""}}"#, "Invalid params: 'ref.type' must be 'ref/prompt' or 'ref/resource'"),
+        (#"{"ref":{"type":"ref/prompt","name":"greet"},"argument":{"name":"x","value":""}}"#, "Unknown prompt: 'greet'"),
+        (#"{"ref":{"type":"ref/resource","uri":"data://items/{id}"},"argument":{"name":"id","value":""}}"#, "Unknown resource template: 'data://items/{id}'"),
     ])
     func malformedCompletionRequestsAreInvalidParams(params: String, message: String) throws {
         let host = try Harness(provider, prefix: "p")

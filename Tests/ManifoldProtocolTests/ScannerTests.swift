@@ -232,3 +232,21 @@ extension Result {
         return nil
     }
 }
+
+/// JSON text is UTF-8 (RFC 8259 §8.1): invalid sequences inside strings are syntax errors, so
+/// they are never passed to a plugin or echoed to a client.
+@Suite struct UTF8ValidationTests {
+    @Test(arguments: [
+        [0xFF], [0xC0, 0xAF], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xC3],
+        [0xE2, 0x82],
+    ] as [[UInt8]])
+    func invalidUTF8InAStringIsRejected(sequence: [UInt8]) {
+        let text = Array("\"a".utf8) + sequence + Array("b\"".utf8)
+        #expect(throws: JSONSyntaxError.self) { try JSONValue.parse(text) }
+    }
+
+    @Test func validMultiByteUTF8IsKept() throws {
+        let text = "\"é€𝄞 ok\""
+        #expect(try JSONValue.parse(text) == .string("é€𝄞 ok"))
+    }
+}
