@@ -33,21 +33,39 @@ let plugins = [
     fixture("WrongABI"),
     fixture("FutureABI"),
     fixture("NoEntry"),
+    // Reload and isolation tests: a C plugin whose tools crash, block until released, spin, hog.
+    fixture("Crashy"),
 ]
+
+/// A plain C shared library (NOT a Manifold plugin) that the ffi bridge's tests call through
+/// manifests/ffi/ffitest.plugin.yaml: one function per type of the ffi vocabulary.
+let ffiTestLibrary = (
+    Product.library(name: "FFITest", type: .dynamic, targets: ["FFITest"]),
+    Target.target(name: "FFITest", path: "Plugins/FFITest", publicHeadersPath: ".",
+                  cSettings: [.unsafeFlags(["-O1", "-fno-strict-aliasing"])])
+)
 
 let package = Package(
     name: "Manifold",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "manifold", targets: ["manifold"]),
+        // The benchmark client and its peers (BENCHMARKS.md): a separate executable, so the host stays lean.
+        .executable(name: "manifold-bench", targets: ["ManifoldBench"]),
         .library(name: "ManifoldPluginKit", targets: ["ManifoldPluginKit"]),
-    ] + plugins.map(\.0),
+    ] + plugins.map(\.0) + [ffiTestLibrary.0],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // The official Swift MCP SDK: only as a second, independent client in the HTTP tests.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
+        // HTTP endpoint security (docs/HTTP.md, Authentication and TLS): JWT signature checks with
+        // keys from a JWKS file, and TLS from certificate and key files.
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // The plugin ABI: a pure C header, the contract with every plugin.
@@ -67,11 +85,17 @@ let package = Package(
             "ManifoldProtocol",
             .product(name: "Yams", package: "Yams"),
         ]),
-        // Providers that load things: native plugins (dlopen + ABI).
+        // libffi, for calling plain C functions described by ffi manifests.
+        .systemLibrary(name: "CFFI", path: "Sources/CFFI", pkgConfig: "libffi"),
+        // Providers that load things: native plugins (dlopen + ABI), ffi libraries (libffi).
         .target(name: "ManifoldPlugins", dependencies: [
-            "CManifoldABI", "ManifoldCore", "ManifoldManifest", "ManifoldIO",
+            "CManifoldABI", "CFFI", "ManifoldCore", "ManifoldManifest", "ManifoldIO",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            // Remote MCP servers over Streamable HTTP and legacy HTTP+SSE (Remote/HTTP).
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // Endpoints: stdio and Streamable HTTP (+ legacy HTTP+SSE), auth, health.
         .target(name: "ManifoldServer", dependencies: [
@@ -80,6 +104,10 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            // Authentication (HTTP/Security) and TLS (HTTP/TLS).
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // What a Swift plugin author imports: a typed API over the C ABI.
         .target(name: "ManifoldPluginKit", dependencies: ["CManifoldABI"]),
@@ -89,6 +117,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `manifold-bench`: drives any MCP server over stdio or Streamable HTTP (wrk for load), runs the
+        // peers (the bare-NIO ceiling, the FastMCP host) and prints ratios (BENCHMARKS.md).
+        .executableTarget(name: "ManifoldBench", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Benchmarks/ManifoldBench"),
         .testTarget(name: "ManifoldProtocolTests", dependencies: ["ManifoldProtocol"]),
         .testTarget(name: "ManifoldCoreTests", dependencies: ["ManifoldCore"]),
         .testTarget(name: "ManifoldManifestTests", dependencies: ["ManifoldManifest"]),
@@ -99,7 +135,46 @@ let package = Package(
         .testTarget(name: "ManifoldServerTests", dependencies: [
             "ManifoldServer",
             .product(name: "NIOEmbedded", package: "swift-nio"),
+            // AuthTests: signing keys and JWTs made in the test.
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["ManifoldProtocol"]),
-    ] + plugins.map(\.1)
+        // The Swift SDK's Client + HTTPClientTransport against `manifold serve --http`.
+        .testTarget(name: "SwiftSDKClientTests", dependencies: [.product(name: "MCP", package: "swift-sdk")]),
+        .testTarget(name: "ManifoldFFITests", dependencies: ["ManifoldPlugins", "ManifoldManifest", "ManifoldCore"]),
+        // Hot reload, watched folders, discovery in a runner (docs/RELOAD.md).
+        .testTarget(name: "ManifoldReloadTests", dependencies: ["ManifoldPlugins", "ManifoldManifest", "ManifoldCore"]),
+        // The server mesh: remote transports (HTTP, SSE), per-mount transforms, mcpServers files.
+        .testTarget(name: "ManifoldMeshTests", dependencies: [
+            "ManifoldPlugins", "ManifoldManifest", "ManifoldCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+    ] + plugins.map(\.1) + [ffiTestLibrary.1]
 )
+
+// Fuzz targets (Fuzz/README.md, scripts/fuzz): libFuzzer executables, added to the package only
+// when MANIFOLD_FUZZ=1, so the normal build never sees them. scripts/fuzz builds them in their
+// own scratch path with `--sanitize=fuzzer` (each main.swift only defines LLVMFuzzerTestOneInput;
+// libFuzzer provides main) and runs them on the corpus in Fuzz/corpus/<name>/.
+if Context.environment["MANIFOLD_FUZZ"] == "1" {
+    func fuzzTarget(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+        .executableTarget(name: name, dependencies: dependencies, path: "Fuzz/Sources/\(name)")
+    }
+    package.targets += [
+        // JSON-RPC envelope → RequestParams → Dispatcher.handle on a small in-memory composition.
+        fuzzTarget("FuzzEnvelope", ["ManifoldProtocol", "ManifoldCore"]),
+        // Raw bytes → the HTTP endpoint's whole NIO pipeline (EmbeddedChannel), with auth on.
+        fuzzTarget("FuzzHTTP", [
+            "ManifoldServer", "ManifoldCore", "ManifoldProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // Host and plugin manifests (YAML / JSON) → the typed model.
+        fuzzTarget("FuzzManifest", ["ManifoldManifest"]),
+    ]
+    package.products += ["FuzzEnvelope", "FuzzHTTP", "FuzzManifest"].map { .executable(name: $0, targets: [$0]) }
+}

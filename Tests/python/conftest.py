@@ -865,3 +865,168 @@ async def connect_http(
                 result = wire(await session.initialize())
             NEGOTIATED[result["protocolVersion"]] = NEGOTIATED.get(result["protocolVersion"], 0) + 1
             yield Client(session, result, received, _HTTPStderr(server), [url, transport])
+
+
+# ==================================================================================================
+# -- Hot reload, drop-in folders and crash containment (added with docs/RELOAD.md; used by
+# -- test_reload.py and test_isolation.py) ---------------------------------------------------------
+# ==================================================================================================
+#
+# Real parts only: plugin libraries compiled here with the system C compiler from the Crashy
+# fixture's source (Tests/Fixtures/Plugins/Crashy/crashy.c, the same file the FixtureCrashy product
+# is built from), real `manifold serve` processes, real runner children. Every test gets its own
+# cache folder (MANIFOLD_CACHE_DIR), so discoveries and refusals of one test never leak into
+# another. Waits are for notifications or polls with deadlines, never fixed sleeps.
+
+import shutil  # noqa: E402
+
+CRASHY_SOURCE = FIXTURES / "Plugins" / "Crashy" / "crashy.c"
+ABI_INCLUDE = ROOT / "Sources" / "CManifoldABI" / "include"
+TOOLS_LIST_CHANGED = "notifications/tools/list_changed"
+
+
+def compile_crashy(output: Path, *, variant: str | None = None, plugin_id: str | None = None,
+                   init_segfault: bool = False) -> Path:
+    """Builds a variant of the Crashy fixture plugin with `cc -shared -fPIC` (see crashy.c for
+    the switches): `variant` is what its `version` tool answers and what its tool descriptions
+    carry, so two variants differ in behaviour and in their catalog."""
+    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if compiler is None:
+        pytest.fail("no C compiler (cc) to build plugin variants", pytrace=False)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    args = [compiler, "-shared", "-fPIC", "-O1", "-fvisibility=hidden", "-I", str(ABI_INCLUDE)]
+    if variant is not None:
+        args.append(f'-DCRASHY_VARIANT="{variant}"')
+    if plugin_id is not None:
+        args.append(f'-DCRASHY_ID="{plugin_id}"')
+    if init_segfault:
+        args.append("-DCRASHY_INIT_SEGFAULT")
+    args += ["-o", str(output), str(CRASHY_SOURCE), "-lpthread"]
+    completed = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, f"cc failed:\n{completed.stderr}"
+    return output
+
+
+@pytest.fixture(scope="session")
+def crashy_library(tmp_path_factory) -> Path:
+    """libFixtureCrashy.so as built by SwiftPM next to the binary, else compiled here."""
+    binary = find_manifold_bin()
+    if binary is not None and (binary.parent / "libFixtureCrashy.so").is_file():
+        return binary.parent / "libFixtureCrashy.so"
+    return compile_crashy(tmp_path_factory.mktemp("crashy") / "libFixtureCrashy.so")
+
+
+@pytest.fixture
+def reload_env(tmp_path) -> dict[str, str]:
+    """The environment for a served host with its own cache folder."""
+    env = dict(os.environ)
+    env["MANIFOLD_CACHE_DIR"] = str(tmp_path / "cache")
+    return env
+
+
+def write_atomically(path: Path, data: bytes | str) -> None:
+    """Writes a file the way deployment tools do: a hidden temporary file renamed into place."""
+    if isinstance(data, str):
+        data = data.encode()
+    temporary = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    temporary.write_bytes(data)
+    os.chmod(temporary, 0o755)
+    os.rename(temporary, path)
+
+
+def server_pid(manifest: Path) -> int:
+    """The pid of the `manifold serve <manifest>` process (found in /proc by its command line)."""
+    wanted = str(manifest).encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in argv and wanted in argv:
+            return int(entry.name)
+    raise AssertionError(f"no `manifold serve {manifest}` process found")
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process, in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def count_notifications(client: Client, method: str = TOOLS_LIST_CHANGED) -> int:
+    return sum(1 for n in client.received.notifications if n.get("method") == method)
+
+
+async def wait_notifications(client: Client, count: int, method: str = TOOLS_LIST_CHANGED,
+                             timeout: float = REQUEST_TIMEOUT) -> None:
+    """Waits until at least `count` notifications of `method` arrived in total."""
+    with anyio.fail_after(timeout):
+        while count_notifications(client, method) < count:
+            await client.received._changed.wait()
+
+
+async def eventually(check, *, timeout: float = REQUEST_TIMEOUT, interval: float = 0.02):
+    """Polls the async `check()` until it returns a truthy value (returned) or the deadline."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = await check()
+            if value:
+                return value
+        except Exception as error:  # noqa: BLE001 - polled again until the deadline
+            last_error = error
+        await anyio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last error: {last_error!r})")
+
+
+# ==================================================================================================
+# -- Authentication and TLS on the HTTP endpoint (added with docs/HTTP.md "Authentication" and
+# -- "TLS"; used by test_http_auth.py and test_http_tls.py) ----------------------------------------
+# ==================================================================================================
+#
+# The SDK's Streamable HTTP client takes a ready-made HTTP client (`http_client=`): httpx in mcp
+# 1.x, httpx2 (the same API) in mcp 2.x. `connect_http_client` builds one with the caller's
+# headers (a bearer token) and TLS trust (`verify`: a CA file or an ssl.SSLContext) and yields the
+# same `Client` as `connect_http`.
+
+
+def httpx_module():
+    """The HTTP client library the installed SDK's transports take (httpx2 in 2.x, httpx in 1.x)."""
+    try:
+        import httpx2 as module  # type: ignore[import-not-found]
+    except ImportError:
+        import httpx as module  # type: ignore[no-redef]
+    return module
+
+
+@contextlib.asynccontextmanager
+async def connect_http_client(
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    verify: Any = True,
+    server: HTTPServerProcess | None = None,
+    timeout: float = REQUEST_TIMEOUT,
+) -> AsyncIterator[Client]:
+    """An initialized SDK session over Streamable HTTP through an HTTP client with these
+    `headers` (e.g. `{"Authorization": "Bearer …"}`) and this TLS `verify` setting."""
+    from mcp.client.streamable_http import streamable_http_client
+
+    module = httpx_module()
+    received = Received()
+    async with module.AsyncClient(headers=headers or {}, verify=verify,
+                                  timeout=module.Timeout(timeout, read=300)) as http_client:
+        async with streamable_http_client(url, http_client=http_client) as streams:
+            read, write = streams[0], streams[1]
+            async with ClientSession(read, write, read_timeout_seconds=_timeout_arg(timeout),
+                                     logging_callback=_logging_callback(received),
+                                     message_handler=_message_handler(received)) as session:
+                with anyio.fail_after(timeout):
+                    result = wire(await session.initialize())
+                NEGOTIATED[result["protocolVersion"]] = NEGOTIATED.get(result["protocolVersion"], 0) + 1
+                yield Client(session, result, received, _HTTPStderr(server), [url, "streamable"])

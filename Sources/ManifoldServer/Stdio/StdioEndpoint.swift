@@ -36,13 +36,20 @@ public final class StdioEndpoint: Sendable {
 
     /// Serves until stdin closes.
     public func run() {
+        // Non-blocking plugin calls may run right here, on the reader (EndpointThread).
+        EndpointThread.markCurrent()
         let channel = StdioChannel(writer: output)
         let session = Session(id: "stdio", view: view, outbound: channel, tagsRelatedMessages: tagsRelatedMessages)
         var reader = LineReader(fd: input)
         while let line = reader.next() {
             channel.begin()
+            // More requests already read: their answers go out together, with one write, when
+            // the reader is about to wait for input again (pipelined clients).
+            if reader.hasBufferedLine() { output.cork() }
             dispatcher.handle(line, session: session, reply: channel)
+            if !reader.hasBufferedLine() { output.uncork() }
         }
+        output.uncork()
         logger.debug("stdin closed; draining in-flight requests")
         session.failPendingClientRequests("the client closed its input")
         if !channel.waitUntilIdle(timeout: drainTimeout) {

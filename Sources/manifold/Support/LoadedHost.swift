@@ -11,6 +11,8 @@ struct LoadedHost {
     let composition: HostComposition
     let runtime: NativeRuntime
     let logger: Logger
+    /// Keeps what it loaded, for reloads (docs/RELOAD.md).
+    let assembler: HostAssembler
 
     /// Loads the manifest, loads every mount's source (failures become failed mounts) and
     /// builds the composition strictly. Throws `ValidationError`-style failures with messages
@@ -25,14 +27,43 @@ struct LoadedHost {
             throw CommandFailure("\(error)")
         }
         let runtime = NativeRuntime(threads: options.threads ?? NativeRuntime.defaultThreads)
-        let assembly = HostAssembler(runtime: runtime, logger: logger, runnerExecutable: LibraryLocator.executablePath).assemble(manifest)
+        let assembler = HostAssembler(runtime: runtime, logger: logger, runnerExecutable: LibraryLocator.executablePath)
+        let assembly = assembler.assemble(manifest)
         let composition: HostComposition
         do {
             composition = try HostComposition(tree: assembly.tree, pageSize: manifest.pageSize, logger: logger)
         } catch {
             throw CommandFailure("\(manifest.file): \(error)")
         }
-        return LoadedHost(manifest: manifest, assembly: assembly, composition: composition, runtime: runtime, logger: logger)
+        return LoadedHost(manifest: manifest, assembly: assembly, composition: composition, runtime: runtime, logger: logger,
+                          assembler: assembler)
+    }
+
+    /// `serve`: reload on file changes (unless the manifest says `watch: false`) and on SIGHUP,
+    /// and publish the live state `manifold inspect --live` reads (docs/RELOAD.md).
+    func superviseReloads() throws -> HostSupervisor {
+        let supervisor = HostSupervisor(manifest: manifest, assembly: assembly, assembler: assembler,
+                                        composition: composition, logger: logger)
+        let status = LiveStatus(cache: assembler.cache, manifest: manifest.file, logger: logger)
+        let base = self
+        let publish: @Sendable () -> Void = {
+            let snapshot = supervisor.snapshot
+            status.publish {
+                let current = LoadedHost(manifest: snapshot.manifest, assembly: snapshot.assembly, composition: base.composition,
+                                         runtime: base.runtime, logger: base.logger, assembler: base.assembler)
+                return try? InspectionReport(current, reloadPasses: snapshot.passes, manifestError: snapshot.manifestError)
+            }
+        }
+        supervisor.onReload { _ in publish() }
+        composition.onRebuild { _ in publish() }
+        publish()
+        do {
+            try supervisor.start(watching: manifest.watch, sighup: true)
+        } catch {
+            logger.error("file watching is off: \(error); SIGHUP still reloads")
+            try supervisor.start(watching: false, sighup: true)
+        }
+        return supervisor
     }
 
     /// The core filter of an endpoint (already validated when the host loaded).
