@@ -112,32 +112,71 @@ enum HostServices {
 }
 
 /// Maps opaque handles (non-zero integer tokens disguised as pointers) to live host objects.
+///
+/// A slab, not a dictionary (it is on every call's path, twice): a token is a slot index plus
+/// the slot's generation, so finding an object is an array access and a comparison, and a token
+/// whose slot was reused since — a plugin completing twice, reporting progress late — matches
+/// nothing.
 final class HandleRegistry<Object: AnyObject & Sendable>: Sendable {
     /// A handle as Swift code passes it around (Sendable, unlike `OpaquePointer`).
     typealias Token = UInt
 
+    /// Low bits: slot index + 1 (so no token is 0); high bits: the slot's generation.
+    private static var indexBits: UInt { 24 }
+    private static var indexMask: UInt { (1 << indexBits) - 1 }
+
+    private struct Slot {
+        var generation: UInt = 0
+        var object: Object?
+    }
+
     private struct State {
-        var objects: [Token: Object] = [:]
-        var next: Token = 1
+        var slots: [Slot] = []
+        var free: [Int] = []
     }
     private let state = Mutex(State())
 
     func insert(_ object: Object) -> Token {
         state.withLock { s -> Token in
-            let token = s.next
-            s.next += 1
-            s.objects[token] = object
-            return token
+            let index: Int
+            if let reused = s.free.popLast() {
+                index = reused
+            } else {
+                precondition(s.slots.count < Int(Self.indexMask), "more than \(Self.indexMask) live handles")
+                index = s.slots.count
+                s.slots.append(Slot())
+            }
+            s.slots[index].generation &+= 1
+            s.slots[index].object = object
+            return (s.slots[index].generation << Self.indexBits) | UInt(index + 1)
         }
     }
 
     func lookup(_ handle: OpaquePointer?) -> Object? { lookup(token: Self.token(handle)) }
 
-    func lookup(token: Token) -> Object? { state.withLock { $0.objects[token] } }
+    func lookup(token: Token) -> Object? {
+        state.withLock { s in Self.slot(of: token, in: s).map { s.slots[$0].object } ?? nil }
+    }
 
     func remove(_ handle: OpaquePointer?) -> Object? { remove(token: Self.token(handle)) }
 
-    func remove(token: Token) -> Object? { state.withLock { $0.objects.removeValue(forKey: token) } }
+    func remove(token: Token) -> Object? {
+        state.withLock { s -> Object? in
+            guard let index = Self.slot(of: token, in: s), let object = s.slots[index].object else { return nil }
+            s.slots[index].object = nil
+            s.free.append(index)
+            return object
+        }
+    }
+
+    /// The slot a token names, if the token is current.
+    private static func slot(of token: Token, in s: State) -> Int? {
+        let index = Int(token & indexMask) - 1
+        guard index >= 0, index < s.slots.count, s.slots[index].generation == token >> indexBits,
+            s.slots[index].object != nil
+        else { return nil }
+        return index
+    }
 
     static func token(_ handle: OpaquePointer?) -> Token {
         handle.map { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer($0))) } ?? 0

@@ -5,6 +5,12 @@ import ManifoldManifest
 import ManifoldProtocol
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The threads native plugins run on: a pool for calls and one control thread for lifecycle
 /// (entry, init, list, shutdown), as the ABI header promises. Shared by every native plugin of
 /// a host.
@@ -28,13 +34,30 @@ public final class NativeRuntime: Sendable {
 /// control thread when the plugin says its lists changed.
 public final class NativePlugin: Provider, @unchecked Sendable {
     public let manifest: PluginManifest
-    /// The file that was loaded.
+    /// The library file the manifest names (the source of the content-addressed copy).
     public let libraryPath: String
+    /// What was loaded: the source's SHA-256 and the content-addressed copy that was dlopen'ed.
+    public let image: LibraryImage
+    /// Calls accepted by `invoke` and not yet completed (a retired instance is shut down only
+    /// once this is zero; docs/RELOAD.md).
+    public let callsInFlight = InFlightCounter()
     public var displayName: String { "plugin '\(manifest.id)'" }
     let logger: Logger
     private let descriptor: UnsafePointer<manifold_plugin_v1>
     private let runtime: NativeRuntime
     private let lane: SerialLane?
+    /// Calls run inline on the endpoint thread that received them (`EndpointThread`): the plugin
+    /// declared them non-blocking and concurrent, and has not broken that promise yet.
+    private let runsInline: Atomic<Bool>
+    /// Consecutive inline calls over `inlineBudget`.
+    private let inlineOverruns = Atomic<Int>(0)
+    /// Wall time an inline call should stay under. Wall time counts preemption too, so only
+    /// `inlineOverrunLimit` overruns in a row — or one call over `inlineHardLimit` — send the
+    /// instance's later calls back to the pool: a plugin that blocks overruns every time, a
+    /// busy machine only now and then.
+    static let inlineBudgetNanoseconds = 10_000_000
+    static let inlineOverrunLimit = 3
+    static let inlineHardLimitNanoseconds = 100_000_000
     /// Set once on the control thread by `initialize`, before the plugin is published to any
     /// other thread; read-only afterwards (the reason for `@unchecked Sendable`).
     private var instance: UnsafeMutableRawPointer?
@@ -43,19 +66,23 @@ public final class NativePlugin: Provider, @unchecked Sendable {
     private struct State {
         var catalog = Catalog.empty
         var recentWarnings: [String] = []
+        var shutDown = false
     }
     private let state = Mutex(State())
     private let observers = ObserverList()
 
-    init(manifest: PluginManifest, libraryPath: String, descriptor: UnsafePointer<manifold_plugin_v1>,
+    init(manifest: PluginManifest, libraryPath: String, image: LibraryImage, descriptor: UnsafePointer<manifold_plugin_v1>,
          runtime: NativeRuntime, logger: Logger) {
         self.manifest = manifest
         self.libraryPath = libraryPath
+        self.image = image
         self.descriptor = descriptor
         self.runtime = runtime
         self.logger = logger
         let concurrent = descriptor.pointee.flags & UInt32(MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS) != 0
         self.lane = concurrent ? nil : SerialLane(pool: runtime.pool)
+        let nonblocking = descriptor.pointee.flags & UInt32(MANIFOLD_PLUGIN_FLAG_NONBLOCKING_CALLS) != 0
+        self.runsInline = Atomic(concurrent && nonblocking)
     }
 
     /// Control thread: runs the plugin's init, then lists its components.
@@ -93,15 +120,44 @@ public final class NativePlugin: Provider, @unchecked Sendable {
                        completion: @escaping @Sendable (CallOutcome) -> Void) {
         let kind = request.kind
         let name = manifest.id
+        let inFlight = callsInFlight
+        inFlight.enter()
         let call = NativeCall(context: context) { status, bytes in
             completion(Self.outcome(kind: kind, status: status, bytes: bytes, plugin: name, request: request.name))
+            inFlight.leave()
         }
         let token = HostServices.calls.insert(call)
         if descriptor.pointee.cancel != nil {
             context.onCancel { self.cancel(token) }
         }
+        if lane == nil && runsInline.load(ordering: .relaxed) && EndpointThread.isCurrent {
+            performInline(request, token: token, context: context)
+            return
+        }
         let job: WorkerPool.Job = { self.perform(request, token: token, context: context) }
         if let lane { lane.submit(job) } else { runtime.pool.submit(job) }
+    }
+
+    /// Endpoint thread: a call the plugin declared non-blocking, run where the request arrived
+    /// (no hand-off to the pool and back). Timed: a plugin whose calls overrun the budget gets
+    /// its later calls sent back to the pool.
+    private func performInline(_ request: ProviderRequest, token: HandleRegistry<NativeCall>.Token, context: any CallContext) {
+        var start = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        perform(request, token: token, context: context)
+        var end = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &end)
+        let elapsed = (end.tv_sec - start.tv_sec) * 1_000_000_000 + (end.tv_nsec - start.tv_nsec)
+        guard elapsed > Self.inlineBudgetNanoseconds else {
+            if inlineOverruns.load(ordering: .relaxed) != 0 { inlineOverruns.store(0, ordering: .relaxed) }
+            return
+        }
+        let overruns = inlineOverruns.wrappingAdd(1, ordering: .relaxed).newValue
+        if overruns >= Self.inlineOverrunLimit || elapsed > Self.inlineHardLimitNanoseconds,
+            runsInline.exchange(false, ordering: .relaxed)
+        {
+            logger.warning("\(displayName): calls declared non-blocking take too long on an I/O thread (the last: \(elapsed / 1_000_000) ms); they run on the plugin thread pool from now on")
+        }
     }
 
     /// Pool thread: one `call` into the plugin.
@@ -135,7 +191,8 @@ public final class NativePlugin: Provider, @unchecked Sendable {
     /// Maps an ABI status and result to what the client receives.
     static func outcome(kind: ProviderRequest.Kind, status: manifold_status, bytes: [UInt8], plugin: String,
                         request: String) -> CallOutcome {
-        let message = String(decoding: bytes, as: UTF8.self)
+        // The bytes are a message only when the status is an error (decoded then, not per call).
+        var message: String { String(decoding: bytes, as: UTF8.self) }
         switch status {
         case MANIFOLD_OK:
             guard bytes.withUnsafeBytes({ JSONValue.isValid($0) }) else {
@@ -194,11 +251,43 @@ public final class NativePlugin: Provider, @unchecked Sendable {
     /// The plugin said a list changed: list again on the control thread, then tell observers.
     func catalogMayHaveChanged(kind: ComponentKind?) {
         runtime.control.submit {
+            guard !self.isShutDown else { return }
             let kinds = kind.map { [$0] } ?? ComponentKind.allCases
             var catalog = self.catalog()
             for kind in kinds { catalog[kind] = self.list(kind) }
             self.state.withLock { $0.catalog = catalog }
             self.observers.catalogChanged(self)
+        }
+    }
+
+    // MARK: Retirement
+
+    /// Whether `shutdown` ran (the instance must not be called again).
+    public var isShutDown: Bool { state.withLock { $0.shutDown } }
+
+    /// Runs the plugin's `shutdown` on the control thread, once, and forgets its handle (so late
+    /// host-service calls from it are ignored). Only for an instance no call can reach any more
+    /// and with no call in flight: with calls in flight it refuses and returns false.
+    @discardableResult
+    public func shutdown() -> Bool {
+        guard callsInFlight.count == 0 else {
+            logger.warning("\(displayName): shutdown skipped, \(callsInFlight.count) call(s) still in flight")
+            return false
+        }
+        let handle = self.handle
+        let instance = self.instance.map { UInt(bitPattern: $0) }
+        let descriptor = UInt(bitPattern: self.descriptor)
+        return runtime.control.sync {
+            let first = self.state.withLock { s -> Bool in
+                if s.shutDown { return false }
+                s.shutDown = true
+                return true
+            }
+            guard first else { return false }
+            let d = UnsafePointer<manifold_plugin_v1>(bitPattern: descriptor)!
+            d.pointee.shutdown?(instance.flatMap { UnsafeMutableRawPointer(bitPattern: $0) })
+            _ = HostServices.plugins.remove(token: handle)
+            return true
         }
     }
 

@@ -8,30 +8,30 @@ import Glibc
 import Darwin
 #endif
 
-/// Loads a native plugin (DESIGN.md §3): finds the library, checks its pinned checksum,
-/// `dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)`, resolves the versioned entry, checks the
+/// Loads a native plugin (DESIGN.md §3): finds the library, checks its pinned checksum, copies
+/// it to its content-addressed path in the cache, `dlopen(RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)`s
+/// that copy, resolves the versioned entry, checks the
 /// descriptor (ABI major/minor, runtime tag, id, required functions), runs init and lists the
 /// components — all lifecycle steps on the control thread. Every refusal is a
 /// `PluginLoadError` naming the cause; nothing here can take the host down except the plugin's
 /// own code crashing (use isolated execution for code you do not trust).
 public enum NativePluginLoader {
-    public static func load(_ manifest: PluginManifest, runtime: NativeRuntime, logger: Logger) throws(PluginLoadError)
+    /// Loads `manifest`'s library from its content-addressed copy in `cache` (docs/RELOAD.md):
+    /// the pin is checked against the source file, the copy is what `dlopen` opens. `image`, when
+    /// given, is a copy already made (and vetted by discovery) for this manifest.
+    public static func load(_ manifest: PluginManifest, runtime: NativeRuntime, logger: Logger,
+                            image given: LibraryImage? = nil, cache: LibraryCache = .shared) throws(PluginLoadError)
         -> NativePlugin
     {
-        let path = try LibraryLocator.locate(manifest)
-        func refuse(_ reason: PluginLoadError.Reason) -> PluginLoadError {
-            PluginLoadError(pluginID: manifest.id, library: path, reason: reason)
-        }
-        if let pinned = manifest.sha256?.lowercased() {
-            let actual = Checksum.sha256(ofFile: path) ?? "unreadable"
-            guard actual == pinned else { throw refuse(.checksumMismatch(expected: pinned, actual: actual)) }
-        }
+        let image: LibraryImage
+        if let given { image = given } else { image = try prepare(manifest, cache: cache) }
+        let path = image.source
         let result = runtime.control.sync { () -> Result<NativePlugin, PluginLoadError> in
             do throws(PluginLoadError) {
-                let descriptor = try openAndDescribe(manifest: manifest, path: path)
+                let descriptor = try openAndDescribe(manifest: manifest, path: path, loadPath: image.loadPath)
                 var pluginLogger = logger
                 pluginLogger[metadataKey: "plugin"] = "\(manifest.id)"
-                let plugin = NativePlugin(manifest: manifest, libraryPath: path, descriptor: descriptor,
+                let plugin = NativePlugin(manifest: manifest, libraryPath: path, image: image, descriptor: descriptor,
                                           runtime: runtime, logger: pluginLogger)
                 try plugin.initialize()
                 return .success(plugin)
@@ -42,14 +42,24 @@ public enum NativePluginLoader {
         return try result.get()
     }
 
+    /// Finds the library, checks its pin and makes its content-addressed copy.
+    public static func prepare(_ manifest: PluginManifest, cache: LibraryCache = .shared) throws(PluginLoadError)
+        -> LibraryImage
+    {
+        let path = try LibraryLocator.locate(manifest)
+        return try cache.image(of: path, pluginID: manifest.id, pinnedSHA256: manifest.sha256)
+    }
+
     /// Control thread: dlopen, entry, descriptor checks.
-    private static func openAndDescribe(manifest: PluginManifest, path: String) throws(PluginLoadError)
+    private static func openAndDescribe(manifest: PluginManifest, path: String, loadPath: String) throws(PluginLoadError)
         -> UnsafePointer<manifold_plugin_v1>
     {
         func refuse(_ reason: PluginLoadError.Reason) -> PluginLoadError {
             PluginLoadError(pluginID: manifest.id, library: path, reason: reason)
         }
-        guard let library = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+        // Never dlclose'd: a Swift image must stay mapped (DESIGN.md §3), and RTLD_NODELETE
+        // keeps even an accidental close from unmapping it.
+        guard let library = dlopen(loadPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             throw refuse(.dlopenFailed(dlerror().map { String(cString: $0) } ?? "unknown dlopen error"))
         }
         guard let symbol = dlsym(library, MANIFOLD_PLUGIN_ENTRY_V1_SYMBOL) else {

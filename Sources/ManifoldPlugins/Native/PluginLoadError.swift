@@ -70,7 +70,7 @@ public struct PluginLoadError: Error, Sendable, CustomStringConvertible {
         case .unsupported(let what):
             return "plugin '\(pluginID)': \(what)"
         case .discoveryFailed(let why):
-            return "\(head) failed during discovery: \(why)"
+            return "\(head) was not loaded: \(why)"
         }
     }
 }

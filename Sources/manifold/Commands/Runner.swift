@@ -4,6 +4,7 @@ import Logging
 import ManifoldCore
 import ManifoldManifest
 import ManifoldPlugins
+import ManifoldProtocol
 import ManifoldServer
 
 #if canImport(Glibc)
@@ -30,12 +31,22 @@ struct Runner: ParsableCommand {
     @Option(name: .long, help: "Log level on stderr.")
     var logLevel: Logger.Level = .warning
 
+    // Hot reload and discovery (docs/RELOAD.md).
+    @Flag(help: "Load, initialize and list the plugin, print a one-line JSON summary and exit (host discovery).")
+    var discover = false
+
+    @Option(help: "Load this library file instead of the one the manifest names (a content-addressed copy).")
+    var library: String?
+
     func run() throws {
         let protocolFD = ProtocolStdout.claim()
+        Self.defaultSignals()
         LogSetup.bootstrap(level: logLevel)
         var logger = Logger(label: "manifold.runner")
         if let mb = addressSpaceMb { Self.limit(RLIMIT_AS, UInt(mb) << 20) }
-        if let seconds = cpuSeconds { Self.limit(RLIMIT_CPU, UInt(seconds)) }
+        // The hard CPU limit one second later: SIGXCPU (named in the host's error) comes first,
+        // not an anonymous SIGKILL.
+        if let seconds = cpuSeconds { Self.limit(RLIMIT_CPU, UInt(seconds), hard: UInt(seconds) + 1) }
         var plugin: PluginManifest
         do {
             plugin = try ManifestLoader.loadPlugin(path: manifest)
@@ -44,22 +55,73 @@ struct Runner: ParsableCommand {
         }
         logger[metadataKey: "plugin"] = "\(plugin.id)"
         plugin.execution = .inProcess
+        if let library { plugin.library = library }
         let provider: any Provider
         do {
-            provider = try NativePluginLoader.load(plugin, runtime: NativeRuntime(), logger: logger)
+            switch plugin.kind {
+            case .plugin:
+                provider = try NativePluginLoader.load(plugin, runtime: NativeRuntime(), logger: logger)
+            case .ffi:
+                // A crash in a C function (a wrong signature in the manifest) ends this process
+                // at once, naming the function; the host restarts it.
+                FFIPluginLoader.installCrashReporter()
+                provider = try FFIPluginLoader.load(plugin, runtime: NativeRuntime(), logger: logger)
+            }
         } catch {
+            if discover { Self.discoveryRefused(error, output: protocolFD) }
             throw CommandFailure("\(error)")
         }
+        if discover { return Self.discoverySummary(provider, plugin: plugin, output: protocolFD) }
         let tree = CompositionTree(name: plugin.file, mounts: [Mount(content: .provider(provider), label: provider.displayName)])
         let composition = try HostComposition(tree: tree, pageSize: 10_000, logger: logger)
         let dispatcher = Dispatcher(identity: ServerIdentity(name: "manifold-runner:\(plugin.id)", version: plugin.version ?? "0"),
                                     logger: logger)
-        StdioEndpoint(dispatcher: dispatcher, view: composition.view(filter: .all), output: protocolFD, logger: logger,
+        StdioEndpoint(dispatcher: dispatcher, view: composition.view(filter: .all, tagsInMeta: true), output: protocolFD, logger: logger,
                       tagsRelatedMessages: true).run()
     }
 
-    private static func limit(_ resource: __rlimit_resource, _ value: UInt) {
-        var limit = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(value))
+    /// The resource-limit signals do their default (end the process, named by the host), even if
+    /// the host ignored or blocked them when it started this process.
+    private static func defaultSignals() {
+        for number in [SIGXCPU, SIGXFSZ] { signal(number, SIG_DFL) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
+    }
+
+    private static func limit(_ resource: __rlimit_resource, _ value: UInt, hard: UInt? = nil) {
+        var limit = rlimit(rlim_cur: rlim_t(value), rlim_max: rlim_t(hard ?? value))
         setrlimit(__rlimit_resource_t(resource.rawValue), &limit)
+    }
+}
+
+// MARK: Discovery (docs/RELOAD.md): `manifold runner --discover <plugin-manifest>`
+
+extension Runner {
+    /// Exit 0 with `{"ok":true,"id":…,"sha256":…,"tools":n,…}`: the plugin loaded, initialized and listed.
+    static func discoverySummary(_ provider: any Provider, plugin: PluginManifest, output: Int32) {
+        let catalog = provider.catalog()
+        var summary: JSONObject = ["ok": true, "id": .string(plugin.id)]
+        if let native = provider as? NativePlugin { summary["sha256"] = .string(native.image.sha256) }
+        for kind in ComponentKind.allCases { summary[kind.listField] = .int(catalog[kind].count) }
+        writeLine(JSONValue.object(summary).jsonText, to: output)
+    }
+
+    /// Exit 2 with `{"ok":false,"error":…}`: the plugin was refused without crashing.
+    static func discoveryRefused(_ error: any Error, output: Int32) -> Never {
+        writeLine(JSONValue.object(["ok": false, "error": .string("\(error)")]).jsonText, to: output)
+        Glibc.exit(2)
+    }
+
+    private static func writeLine(_ text: String, to fd: Int32) {
+        var line = text + "\n"
+        line.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 { return }
+                offset += n
+            }
+        }
     }
 }
