@@ -18,9 +18,11 @@ import Synchronization
 /// Which client request a backend log or server→client request belongs to: Manifold's own
 /// runners say so in `_meta["io.manifold/progressToken"]`; for other servers over stdio the
 /// oldest call in flight is assumed (the protocol carries no link over stdio).
-public final class RemoteProvider: Provider {
+public final class RemoteProvider: Provider, RemoteStatusReporting {
     public struct Options: Sendable {
         public var displayName: String
+        /// What the backend is, for `inspect`: the command line, or the URL.
+        public var endpoint: String = ""
         /// Per-call deadline in seconds (nil: none).
         public var callTimeout: Double?
         /// Deadline for connecting, initializing and listing.
@@ -48,6 +50,8 @@ public final class RemoteProvider: Provider {
         var context: any CallContext
         var completion: @Sendable (CallOutcome) -> Void
         var backendID: Int?
+        /// Order of issue (to find the oldest call in flight).
+        var sequence: Int
     }
     private struct State {
         var health: ProviderHealth = .starting
@@ -56,12 +60,25 @@ public final class RemoteProvider: Provider {
         var catalog = Catalog.empty
         var capabilities: JSONValue = .object([:])
         var calls: [String: Call] = [:]
-        /// Progress tokens in order of issue (to find the oldest call in flight).
+        /// Backend request id → progress token of the call (messages an HTTP backend sends on
+        /// a request's own stream name that request).
+        var tokensByBackendID: [Int: String] = [:]
         var nextToken = 1
+        /// "m<generation>-", computed once per connection.
+        var tokenPrefix = "m0-"
+        /// Why we closed the connection ourselves (initialize failed, no answer in time): the
+        /// reason reported instead of the transport's own.
+        var closeReason: String?
+        /// When the next connection attempt starts (while failing).
+        var retryAt: Date?
+        var attempts = 0
         var subscriptions: [String: Int] = [:]
         var failures = 0
         var recentDisconnects: [Date] = []
         var stopped = false
+        var gaveUp = false
+        /// The reason of the last disconnect.
+        var lastFailure: String?
         var readyWaiters: [@Sendable () -> Void] = []
     }
     private let state = Mutex(State())
@@ -79,11 +96,27 @@ public final class RemoteProvider: Provider {
     /// Returns the health reached.
     @discardableResult
     public func start(waitingUpTo timeout: Double) -> ProviderHealth {
+        let settled = startInBackground()
+        return settled(timeout)
+    }
+
+    /// Starts connecting without waiting; the returned function waits until the first attempt
+    /// settled (listed, or failed) or `timeout` seconds passed, and returns the health then.
+    /// Lets an assembler start many backends at once and wait for all of them together.
+    public func startInBackground() -> @Sendable (_ timeout: Double) -> ProviderHealth {
         let done = DispatchSemaphore(value: 0)
-        state.withLock { $0.readyWaiters.append { done.signal() } }
+        // The health when the first attempt settled (by the time someone asks, a failed backend
+        // may already be starting again).
+        let settled = Mutex<ProviderHealth?>(nil)
+        state.withLock { $0.readyWaiters.append {
+            settled.withLock { $0 = self.health }
+            done.signal()
+        } }
         queue.async { self.connect() }
-        _ = done.wait(timeout: .now() + timeout)
-        return health
+        return { timeout in
+            _ = done.wait(timeout: .now() + max(0, timeout))
+            return settled.withLock { $0 } ?? self.health
+        }
     }
 
     /// Stops the backend for good.
@@ -99,7 +132,11 @@ public final class RemoteProvider: Provider {
     private func connect() {
         let (generation, stopped) = state.withLock { s -> (Int, Bool) in
             s.generation += 1
+            s.tokenPrefix = "m\(s.generation)-"
             s.health = .starting
+            s.closeReason = nil
+            s.retryAt = nil
+            s.attempts += 1
             return (s.generation, s.stopped)
         }
         guard !stopped else { return }
@@ -107,8 +144,8 @@ public final class RemoteProvider: Provider {
         state.withLock { $0.connection = connection }
         do {
             try connection.start(.init(
-                notification: { [weak self] in self?.backendNotification($0, generation: generation) },
-                request: { [weak self] in self?.backendRequest($0, connection: connection) },
+                notification: { [weak self] in self?.backendNotification($0, related: $1, generation: generation) },
+                request: { [weak self] in self?.backendRequest($0, related: $1, connection: connection) },
                 closed: { [weak self] reason in
                     guard let self else { return }
                     self.queue.async { self.disconnected(reason, generation: generation) }
@@ -121,7 +158,8 @@ public final class RemoteProvider: Provider {
             let stillStarting = self.state.withLock { $0.generation == generation && $0.health == .starting }
             if stillStarting {
                 self.logger.error("\(self.displayName): no answer within \(self.options.connectTimeout)s; restarting")
-                connection.close()
+                self.close(connection, generation: generation,
+                           reason: "no answer to initialize within \(Self.seconds(self.options.connectTimeout))")
             }
         }
         let initialize: JSONValue = [
@@ -132,20 +170,27 @@ public final class RemoteProvider: Provider {
         connection.request(MCPMethod.initialize, params: initialize.serialized()) { result in
             self.queue.async {
                 guard case .success(let bytes) = result else {
-                    if case .failure(let error) = result {
-                        self.logger.error("\(self.displayName): initialize failed: \(error)")
-                        connection.close()
+                    // A closed transport reports its own reason; otherwise the backend refused.
+                    if case .failure(let error) = result, !connection.isClosed {
+                        self.close(connection, generation: generation, reason: "initialize failed: \(error.message)")
                     }
                     return
                 }
-                let capabilities = (try? JSONValue.parse(bytes))?["capabilities"] ?? .object([:])
-                self.state.withLock { $0.capabilities = capabilities }
+                let answer = try? JSONValue.parse(bytes)
+                self.state.withLock { $0.capabilities = answer?["capabilities"] ?? .object([:]) }
+                connection.negotiated(protocolVersion: answer?["protocolVersion"]?.stringValue ?? ProtocolVersion.latest.rawValue)
                 connection.notify(MCPMethod.initialized, params: nil)
                 self.fetch(ComponentKind.allCases, connection: connection, generation: generation) {
                     self.becameReady(generation: generation, connection: connection)
                 }
             }
         }
+    }
+
+    /// Closes a connection on purpose, with the reason to report for it.
+    private func close(_ connection: MCPClientConnection, generation: Int, reason: String) {
+        state.withLock { s in if s.generation == generation, s.closeReason == nil { s.closeReason = reason } }
+        connection.close()
     }
 
     private func becameReady(generation: Int, connection: MCPClientConnection) {
@@ -163,11 +208,14 @@ public final class RemoteProvider: Provider {
         for waiter in waiters { waiter() }
     }
 
-    private func disconnected(_ reason: String, generation: Int) {
-        let outcome = state.withLock { s -> (calls: [Call], waiters: [@Sendable () -> Void], delay: Double?)? in
+    private func disconnected(_ transportReason: String, generation: Int) {
+        let outcome = state.withLock { s -> (calls: [Call], waiters: [@Sendable () -> Void], delay: Double?, reason: String)? in
             guard s.generation == generation else { return nil }
+            let reason = s.closeReason ?? transportReason
+            if !s.stopped { s.lastFailure = reason }
             let calls = Array(s.calls.values)
             s.calls = [:]
+            s.tokensByBackendID = [:]
             s.connection = nil
             let now = Date()
             s.recentDisconnects = s.recentDisconnects.filter { now.timeIntervalSince($0) < options.crashLoopWindow } + [now]
@@ -176,27 +224,36 @@ public final class RemoteProvider: Provider {
             s.readyWaiters = []
             if s.stopped {
                 s.health = .failed("stopped")
-                return (calls, waiters, nil)
+                return (calls, waiters, nil, reason)
             }
             if let limit = options.crashLoopLimit, s.recentDisconnects.count > limit {
+                s.gaveUp = true
                 s.health = .failed("crash loop: \(s.recentDisconnects.count) failures within \(Int(options.crashLoopWindow))s; last: \(reason)")
-                return (calls, waiters, nil)
+                return (calls, waiters, nil, reason)
             }
             s.health = .failed(reason)
-            return (calls, waiters, min(options.backoffMax, options.backoffInitial * pow(2, Double(s.failures - 1))))
+            // Exponential in the failures in a row, or in the recent crashes when each restart
+            // succeeds and then crashes again (a crash on every call).
+            let exponent = max(s.failures, s.recentDisconnects.count) - 1
+            let delay = min(options.backoffMax, options.backoffInitial * pow(2, Double(exponent)))
+            s.retryAt = Date(timeIntervalSinceNow: delay)
+            return (calls, waiters, delay, reason)
         }
         guard let outcome else { return }
-        logger.error("\(displayName) disconnected: \(reason)")
-        for call in outcome.calls {
-            call.completion(.failure(.internalError("\(displayName) disconnected: \(reason)")))
-        }
+        let reason = outcome.reason
+        // A process killed by a signal crashed: say so, with the signal (e.g. "… crashed: 'manifold'
+        // was killed by signal 11 (SIGSEGV)"); the calls it held are lost, the others are unaffected.
+        logger.error("\(displayName) \(reason.contains("killed by signal") ? "crashed" : "disconnected"): \(reason)")
+        for call in outcome.calls { call.completion(.failure(lost(reason))) }
         observers.catalogChanged(self)
         for waiter in outcome.waiters { waiter() }
         if let delay = outcome.delay {
-            logger.info("\(displayName): reconnecting in \(String(format: "%.1f", delay))s")
+            logger.info("\(displayName): reconnecting in \(Self.seconds(delay))")
             queue.asyncAfter(deadline: .now() + delay) { self.connect() }
         }
     }
+
+    static func seconds(_ value: Double) -> String { String(format: "%.1fs", value) }
 
     // MARK: Catalog
 
@@ -250,7 +307,9 @@ public final class RemoteProvider: Provider {
             for item in page[kind.listField]?.arrayValue ?? [] {
                 guard let object = item.objectValue else { continue }
                 do {
-                    components.append(try Component(kind: kind, listed: object, extraTags: Self.declaredTags(object)))
+                    var object = object
+                    let tags = Self.takeDeclaredTags(&object)
+                    components.append(try Component(kind: kind, listed: object, extraTags: tags))
                 } catch {
                     self.logger.warning("\(self.displayName): \(error) — skipped")
                 }
@@ -264,15 +323,53 @@ public final class RemoteProvider: Provider {
     }
 
     /// Tags a backend declares in `_meta`: FastMCP's `_meta._fastmcp.tags`, or `_meta.tags`.
-    static func declaredTags(_ object: JSONObject) -> [String] {
-        let meta = object["_meta"]
-        let tags = meta?["_fastmcp"]?["tags"]?.arrayValue ?? meta?["tags"]?.arrayValue ?? []
+    /// Tags a backend declares in `_meta`: a Manifold runner's `io.manifold/tags` (removed from
+    /// the definition: it is transport, not content), FastMCP's `_fastmcp.tags`, or `tags`.
+    static func takeDeclaredTags(_ object: inout JSONObject) -> [String] {
+        guard var meta = object["_meta"]?.objectValue else { return [] }
+        if let manifold = meta[SurfaceView.tagsMetaKey]?.arrayValue {
+            meta[SurfaceView.tagsMetaKey] = nil
+            object["_meta"] = meta.isEmpty ? nil : .object(meta)
+            return manifold.compactMap(\.stringValue)
+        }
+        // FastMCP 3.x/4.x write `_meta.fastmcp.tags`, 2.x `_meta._fastmcp.tags`.
+        let tags = meta["fastmcp"]?["tags"]?.arrayValue ?? meta["_fastmcp"]?["tags"]?.arrayValue
+            ?? meta["tags"]?.arrayValue ?? []
         return tags.compactMap(\.stringValue)
     }
 
     // MARK: Provider
 
     public func catalog() -> Catalog { state.withLock { $0.catalog } }
+
+    /// The connection state for `inspect`.
+    public var remoteStatus: RemoteStatus {
+        state.withLock { s in
+            var status = RemoteStatus(state: .starting, attempts: s.attempts, failures: s.failures, endpoint: options.endpoint)
+            switch s.health {
+            case .ready:
+                status.state = .connected
+            case .starting:
+                // Once it failed, a backend stays "failing" through its reconnection attempts
+                // until it is listed again.
+                status.state = s.failures > 0 ? .failing : .starting
+                status.reason = s.lastFailure
+            case .failed(let reason):
+                status.reason = s.lastFailure ?? reason
+                if s.stopped {
+                    status.state = .stopped
+                } else if s.gaveUp {
+                    status.state = .givenUp
+                    status.reason = reason
+                } else {
+                    status.state = .failing
+                    status.retryIn = s.retryAt.map { $0.timeIntervalSinceNow }
+                }
+            }
+            return status
+        }
+    }
+
     public var health: ProviderHealth { state.withLock { $0.health } }
     public func addObserver(_ observer: any ProviderObserver) { observers.add(observer) }
 
@@ -280,25 +377,38 @@ public final class RemoteProvider: Provider {
                        completion: @escaping @Sendable (CallOutcome) -> Void) {
         let prepared = state.withLock { s -> (String, MCPClientConnection)? in
             guard s.health == .ready, let connection = s.connection else { return nil }
-            let token = "m\(s.generation)-\(s.nextToken)"
+            let sequence = s.nextToken
             s.nextToken += 1
-            s.calls[token] = Call(context: context, completion: completion, backendID: nil)
+            let token = s.tokenPrefix + String(sequence)
+            s.calls[token] = Call(context: context, completion: completion, backendID: nil, sequence: sequence)
             return (token, connection)
         }
         guard let (token, connection) = prepared else {
             completion(.failure(.internalError("\(displayName) is not available: \(health)")))
             return
         }
-        let (method, params) = Self.message(for: request, progressToken: token, clientMeta: context.meta)
-        let id = connection.request(method, params: params) { result in
+        let id = connection.request(Self.method(for: request.kind), paramsSize: request.input.count + request.name.utf8.count + 64,
+                                    writeParams: { Self.writeParams(for: request, progressToken: token, clientMeta: context.meta, into: &$0) }) { result in
             guard let call = self.finishCall(token) else { return }
             switch result {
             case .success(let bytes): call.completion(.result(bytes))
-            case .failure(let error): call.completion(.failure(error))
+            case .failure(let error):
+                let prefix = "backend disconnected: "
+                if error.message.hasPrefix(prefix) {
+                    call.completion(.failure(self.lost(String(error.message.dropFirst(prefix.count)))))
+                } else {
+                    call.completion(.failure(error))
+                }
             }
         }
         guard let id else { return }
-        state.withLock { s in s.calls[token]?.backendID = id }
+        let live = state.withLock { s -> Bool in
+            guard s.calls[token] != nil else { return false }
+            s.calls[token]?.backendID = id
+            s.tokensByBackendID[id] = token
+            return true
+        }
+        guard live else { return }
         context.onCancel {
             guard let call = self.finishCall(token) else { return }
             _ = connection.abandon(id)
@@ -316,39 +426,72 @@ public final class RemoteProvider: Provider {
         }
     }
 
-    private func finishCall(_ token: String) -> Call? {
-        state.withLock { $0.calls.removeValue(forKey: token) }
+    /// The error of a call that was in flight when the backend went away: names the provider and,
+    /// for a process killed by a signal, says it crashed and which signal.
+    private func lost(_ reason: String) -> RPCError {
+        let what = reason.contains("killed by signal") ? "crashed" : "disconnected"
+        return .internalError("\(displayName) \(what): \(reason); the call was lost")
     }
 
-    /// The backend method and params for a provider request; argument bytes are spliced in.
-    /// The client's `_meta` is passed on, with our own progress token in place of the client's.
+    private func finishCall(_ token: String) -> Call? {
+        state.withLock { s in
+            guard let call = s.calls.removeValue(forKey: token) else { return nil }
+            if let id = call.backendID { s.tokensByBackendID[id] = nil }
+            return call
+        }
+    }
+
+    private static let progressTokenKey: Set<String> = ["progressToken"]
+
+    static func method(for kind: ProviderRequest.Kind) -> String {
+        switch kind {
+        case .callTool: return MCPMethod.toolsCall
+        case .getPrompt: return MCPMethod.promptsGet
+        case .readResource: return MCPMethod.resourcesRead
+        case .complete: return MCPMethod.completionComplete
+        }
+    }
+
+    /// The backend method and params for a provider request (tests).
     static func message(for request: ProviderRequest, progressToken: String, clientMeta: ArraySlice<UInt8>?)
         -> (String, [UInt8])
     {
-        var w = JSONWriter(capacity: request.input.count + request.name.utf8.count + 96)
-        let method: String
+        var w = JSONWriter(capacity: request.input.count + 96)
+        writeParams(for: request, progressToken: progressToken, clientMeta: clientMeta, into: &w)
+        return (method(for: request.kind), w.bytes)
+    }
+
+    /// Writes the backend params for a provider request straight into the outgoing message: the
+    /// argument bytes are spliced in as they came; the client's `_meta` is passed on, with our own
+    /// progress token in place of the client's (without a client `_meta`, nothing is parsed).
+    static func writeParams(for request: ProviderRequest, progressToken: String, clientMeta: ArraySlice<UInt8>?,
+                            into w: inout JSONWriter) {
         switch request.kind {
         case .callTool, .getPrompt:
-            method = request.kind == .callTool ? MCPMethod.toolsCall : MCPMethod.promptsGet
             w.raw("{\"name\":")
             w.string(request.name)
             w.raw(",\"arguments\":")
             w.raw(request.input)
-            var meta = clientMeta.flatMap { try? JSONValue.parse($0) }?.objectValue ?? [:]
-            meta["progressToken"] = .string(progressToken)
             w.raw(",\"_meta\":")
-            meta.write(to: &w)
+            if let clientMeta {
+                // The client's members as they are, its progress token replaced by ours.
+                var token = JSONWriter(capacity: progressToken.utf8.count + 20)
+                token.raw("\"progressToken\":")
+                token.string(progressToken)
+                w.raw(FixedArguments.splice(clientMeta, dropping: Self.progressTokenKey, appending: token.bytes))
+            } else {
+                w.raw("{\"progressToken\":")
+                w.string(progressToken)
+                w.raw("}")
+            }
             w.raw("}")
         case .readResource:
-            method = MCPMethod.resourcesRead
             w.raw("{\"uri\":")
             w.string(request.name)
             w.raw("}")
         case .complete:
-            method = MCPMethod.completionComplete
             w.raw(request.input)
         }
-        return (method, w.bytes)
     }
 
     public func subscribe(uri: String) {
@@ -377,20 +520,19 @@ public final class RemoteProvider: Provider {
 
     // MARK: Messages from the backend
 
-    /// The call a backend message belongs to: by `_meta["io.manifold/progressToken"]` (or a
-    /// progress token), else the oldest call in flight.
-    private func relatedCall(_ params: JSONValue?) -> (any CallContext)? {
+    /// The call a backend message belongs to: the request whose stream it came on (HTTP), else
+    /// `_meta["io.manifold/progressToken"]` (or a progress token), else the oldest call in flight
+    /// (stdio carries no link).
+    private func relatedCall(_ params: JSONValue?, related: Int?) -> (any CallContext)? {
         let token = params?["_meta"]?["io.manifold/progressToken"]?.stringValue ?? params?["progressToken"]?.stringValue
         return state.withLock { s in
+            if let related, let token = s.tokensByBackendID[related], let call = s.calls[token] { return call.context }
             if let token { return s.calls[token]?.context }
-            let oldest = s.calls.keys.min { a, b in
-                (Int(a.split(separator: "-").last ?? "") ?? 0) < (Int(b.split(separator: "-").last ?? "") ?? 0)
-            }
-            return oldest.flatMap { s.calls[$0]?.context }
+            return s.calls.values.min { $0.sequence < $1.sequence }?.context
         }
     }
 
-    private func backendNotification(_ envelope: RPCEnvelope, generation: Int) {
+    private func backendNotification(_ envelope: RPCEnvelope, related: Int?, generation: Int) {
         let params = envelope.paramsBytes.flatMap { try? JSONValue.parse($0) }
         switch envelope.method {
         case MCPMethod.progress:
@@ -402,7 +544,7 @@ public final class RemoteProvider: Provider {
         case MCPMethod.message:
             let level = params?["level"]?.stringValue.flatMap(LogLevel.init(name:)) ?? .info
             let data = params?["data"] ?? .null
-            if let context = relatedCall(params) {
+            if let context = relatedCall(params, related: related) {
                 context.log(level, logger: params?["logger"]?.stringValue, data: data.serialized())
             } else {
                 logger.log(level: .info, "\(displayName): [\(level.name)] \(data.jsonText)")
@@ -429,7 +571,7 @@ public final class RemoteProvider: Provider {
         }
     }
 
-    private func backendRequest(_ envelope: RPCEnvelope, connection: MCPClientConnection) {
+    private func backendRequest(_ envelope: RPCEnvelope, related: Int?, connection: MCPClientConnection) {
         guard let id = envelope.id, let method = envelope.method else { return }
         if method == MCPMethod.ping {
             connection.respond(to: id, .success(Array("{}".utf8)))
@@ -437,7 +579,7 @@ public final class RemoteProvider: Provider {
         }
         let paramsBytes = envelope.paramsBytes.map(Array.init) ?? Array("{}".utf8)
         let params = try? JSONValue.parse(paramsBytes)
-        guard let context = relatedCall(params) else {
+        guard let context = relatedCall(params, related: related) else {
             connection.respond(to: id, .failure(RPCError(code: .internalError,
                 message: "\(method) is only available while a client request is in progress")))
             return

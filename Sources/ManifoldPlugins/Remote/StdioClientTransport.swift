@@ -27,7 +27,7 @@ public final class StdioClientTransport: ClientTransport {
         self.workingDirectory = workingDirectory
     }
 
-    public func start(onMessage: @escaping @Sendable ([UInt8]) -> Void,
+    public func start(onMessage: @escaping @Sendable ([UInt8], Int?) -> Void,
                       onClose: @escaping @Sendable (String) -> Void) throws {
         let process = Process()
         if executable.contains("/") {
@@ -44,7 +44,7 @@ public final class StdioClientTransport: ClientTransport {
         process.standardInput = toChild
         process.standardOutput = fromChild
         process.standardError = FileHandle.standardError
-        try process.run()
+        try withUnblockedSignals { try process.run() }
         let readFD = fromChild.fileHandleForReading.fileDescriptor
         let writer = FrameWriter(fd: toChild.fileHandleForWriting.fileDescriptor)
         state.withLock { s in
@@ -54,7 +54,7 @@ public final class StdioClientTransport: ClientTransport {
         let name = executable
         let thread = Thread {
             var reader = LineReader(fd: readFD, chunk: 64 * 1024)
-            while let line = reader.next() { onMessage(line) }
+            while let line = reader.next() { onMessage(line, nil) }
             process.waitUntilExit()
             // Keep the pipes open until the child is gone.
             withExtendedLifetime((toChild, fromChild)) {}
@@ -64,7 +64,7 @@ public final class StdioClientTransport: ClientTransport {
         thread.start()
     }
 
-    public func send(_ message: [UInt8]) {
+    public func send(_ message: [UInt8], requestID: Int?) {
         state.withLock { $0.writer }?.write(message)
     }
 
@@ -105,4 +105,17 @@ public final class StdioClientTransport: ClientTransport {
         default: return nil
         }
     }
+}
+
+/// Runs `body` (a process launch) with no signal blocked on the calling thread, so the child
+/// starts with an empty signal mask. A child inherits its parent thread's mask, and dispatch's
+/// worker threads block most signals: a runner started from one would not die of SIGXCPU at its
+/// CPU limit (only of SIGKILL a second later), nor a remote server of SIGTERM at `close()`.
+func withUnblockedSignals<T>(_ body: () throws -> T) rethrows -> T {
+    var none = sigset_t()
+    var saved = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+    return try body()
 }
