@@ -1,7 +1,7 @@
 /// Reads a host manifest (`kind: host`, or no `kind`) into a `HostManifest`.
 enum HostManifestReader {
     static let keys = ["kind", "server", "separator", "pageSize", "pluginFolders", "onCollision", "mounts",
-                       "endpoints"]
+                       "endpoints", "dropIns", "discovery", "watch"]
     static let serverKeys = ["name", "version", "title", "description", "websiteUrl", "instructions"]
     static let context = "the host manifest"
 
@@ -28,7 +28,12 @@ enum HostManifestReader {
             endpoints = [EndpointSpec(transport: .stdio, location: root.location)]
         }
 
-        return HostManifest(
+        var dropIns: [DropInSpec] = []
+        if let list = map["dropIns"] {
+            for item in try list.sequence() { dropIns.append(try DropInSpecReader.read(item, in: document)) }
+        }
+
+        var manifest = HostManifest(
             server: try map["server"].map(readServer) ?? ServerInfoSpec(),
             separator: separator,
             pageSize: try map["pageSize"]?.integer(in: 1...10_000) ?? 500,
@@ -38,6 +43,10 @@ enum HostManifestReader {
             onCollision: try map["onCollision"]?.choice(HostManifest.CollisionPolicy.self) ?? .error,
             file: document.absolutePath
         )
+        manifest.dropIns = dropIns
+        manifest.discovery = try map["discovery"]?.choice(HostManifest.DiscoveryMode.self) ?? .runner
+        manifest.watch = try map["watch"]?.bool() ?? true
+        return manifest
     }
 
     private static func checkKind(_ map: YAMLMappingReader) throws(ManifestError) {

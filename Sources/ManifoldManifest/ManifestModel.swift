@@ -101,6 +101,9 @@ public struct PluginManifest: Sendable, Hashable {
     /// For `kind: ffi`: the functions exposed as tools. The raw JSON of each entry; the ffi
     /// bridge interprets it.
     public var functions: [JSONValue]
+    /// For `kind: ffi`: where each entry of `functions` starts (same order), so that the ffi
+    /// bridge's errors can point at the entry.
+    public var functionLocations: [SourceLocation] = []
     /// The manifest file this was read from (absolute path).
     public var file: String
     /// Where the manifest's `id` value is written.
@@ -163,6 +166,9 @@ public enum MountMode: String, Sendable, Hashable, CaseIterable {
 ///         excludeTags: [admin]
 ///         filter: "public and not admin"
 ///         rename: { add: plus }       # tool/prompt renames, before the prefix
+///         descriptions: { add: "Adds two integers." }
+///         fixedArguments: { round: { digits: 2 } }   # hidden from the schema, merged into calls
+///         tools: { allow: ["*"], deny: [admin_*] }   # by the tools' own names
 ///         addTags: [demo]
 ///         timeoutMs: 30000            # per-call deadline for remote backends
 public struct MountSpec: Sendable, Hashable {
@@ -178,6 +184,15 @@ public struct MountSpec: Sendable, Hashable {
     public var options: JSONValue
     /// Where the mount's entry starts in the host manifest.
     public var location: SourceLocation
+    /// Description overrides for tools and prompts, by their own name (`descriptions`).
+    public var descriptions: [String: String] = [:]
+    /// Arguments fixed per tool, by the tool's own name (`fixedArguments`): hidden from its
+    /// schema and merged into every call.
+    public var fixedArguments: [String: JSONObject] = [:]
+    /// Tool allow/deny lists (`tools`), by the tools' own names.
+    public var tools = ToolSelectionSpec()
+    /// For `mcpServers` mounts: `options.servers`, per server name.
+    public var servers: [String: MCPServerOptions] = [:]
 
     public init(source: MountSource, prefix: String? = nil, mode: MountMode = .mount,
                 filter: TagFilterSpec = TagFilterSpec(), rename: [String: String] = [:],
@@ -266,6 +281,9 @@ public struct ServerInfoSpec: Sendable, Hashable {
 ///     separator: "_"
 ///     pageSize: 500
 ///     pluginFolders: [../Plugins, ./plugins]
+///     dropIns: [ { folder: ./drop-ins, prefix: "{id}" } ]   # every plugin found there is mounted
+///     discovery: runner           # or off (docs/RELOAD.md)
+///     watch: true                 # reload on file changes (docs/RELOAD.md)
 ///     mounts: [ … ]
 ///     endpoints: [ … ]           # default: one stdio endpoint, no filter
 public struct HostManifest: Sendable, Hashable {
@@ -283,11 +301,25 @@ public struct HostManifest: Sendable, Hashable {
     public var onCollision: CollisionPolicy
     /// The manifest file this was read from (absolute path).
     public var file: String
+    /// Folders whose every plugin is mounted by a rule (docs/RELOAD.md).
+    public var dropIns: [DropInSpec] = []
+    /// Whether a library the host has not seen is first loaded in a runner child process.
+    public var discovery: DiscoveryMode = .runner
+    /// Whether `serve` watches the manifest, the plugin folders and the libraries, and reloads.
+    public var watch: Bool = true
 
     public enum CollisionPolicy: String, Sendable, Hashable, CaseIterable {
         case error
         case first
         case last
+    }
+
+    /// `discovery:` — how libraries are vetted before they are loaded in-process.
+    public enum DiscoveryMode: String, Sendable, Hashable, CaseIterable {
+        /// A `manifold runner --discover` child loads a new library first; a crash refuses it.
+        case runner
+        /// Libraries are loaded in-process directly.
+        case off
     }
 
     public init(server: ServerInfoSpec = ServerInfoSpec(), separator: String = "_", pageSize: Int = 500,
@@ -301,5 +333,46 @@ public struct HostManifest: Sendable, Hashable {
         self.endpoints = endpoints
         self.onCollision = onCollision
         self.file = file
+    }
+}
+
+/// One entry of a host manifest's `dropIns`: a folder whose every plugin manifest
+/// (`*.plugin.yaml|yml|json`, in the folder or one subfolder down) is mounted by this rule, and
+/// mounted, reloaded or unmounted as files appear, change or go (docs/RELOAD.md).
+///
+///     dropIns:
+///       - folder: ./drop-ins
+///         prefix: "{id}"              # template; {id} is the plugin's id; "" for no prefix
+///         excludeTags: [admin]
+///         addTags: [dropped]
+///         mode: mount
+///         execution: isolated         # overrides the plugin manifests' execution
+public struct DropInSpec: Sendable, Hashable {
+    /// The folder (absolute after loading).
+    public var folder: String
+    /// The prefix template: `{id}` is replaced by the plugin's id.
+    public var prefix: String
+    public var mode: MountMode
+    public var filter: TagFilterSpec
+    public var addTags: [String]
+    /// When set, every plugin of the folder runs this way, whatever its manifest says.
+    public var execution: ExecutionMode?
+    public var location: SourceLocation
+
+    public init(folder: String, prefix: String = "{id}", mode: MountMode = .mount, filter: TagFilterSpec = TagFilterSpec(),
+                addTags: [String] = [], execution: ExecutionMode? = nil, location: SourceLocation) {
+        self.folder = folder
+        self.prefix = prefix
+        self.mode = mode
+        self.filter = filter
+        self.addTags = addTags
+        self.execution = execution
+        self.location = location
+    }
+
+    /// The prefix for a plugin id (nil when the template is empty).
+    public func prefix(for id: String) -> String? {
+        let prefix = self.prefix.replacing("{id}", with: id)
+        return prefix.isEmpty ? nil : prefix
     }
 }

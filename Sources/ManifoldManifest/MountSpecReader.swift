@@ -2,14 +2,14 @@
 enum MountSpecReader {
     static let sourceKeys = ["plugin", "manifest", "remote", "mcpServers"]
     static let keys = sourceKeys + ["prefix", "mode", "includeTags", "excludeTags", "filter", "rename",
-                                    "addTags", "timeoutMs", "options"]
+                                    "addTags", "timeoutMs", "options"] + MountTransformReader.keys
 
     static func read(_ reader: YAMLNodeReader, in document: ManifestDocument) throws(ManifestError) -> MountSpec {
         let map = try reader.mapping(allowing: keys)
         let source = try readSource(map, in: document)
         let prefix = try map["prefix"]?.string(
             satisfying: ManifestRules.isName, "is not a valid prefix (\(ManifestRules.nameRule))")
-        return MountSpec(
+        var spec = MountSpec(
             source: source,
             prefix: prefix,
             mode: try map["mode"]?.choice(MountMode.self) ?? .mount,
@@ -20,6 +20,11 @@ enum MountSpecReader {
             options: try map["options"]?.jsonObject() ?? .object([:]),
             location: reader.location
         )
+        spec.descriptions = try MountTransformReader.descriptions(map)
+        spec.fixedArguments = try MountTransformReader.fixedArguments(map)
+        spec.tools = try MountTransformReader.toolSelection(map)
+        if case .mcpServers = source { spec.servers = try MountTransformReader.serverOptions(map) }
+        return spec
     }
 
     private static func readSource(_ map: YAMLMappingReader, in document: ManifestDocument)

@@ -24,7 +24,8 @@ enum PluginManifestReader {
         let sha256 = try map["sha256"]?.string(
             satisfying: ManifestRules.isSHA256, "is not a SHA-256 digest (64 hexadecimal characters)").lowercased()
 
-        return PluginManifest(
+        let (functions, functionLocations) = try readFunctions(map, kind: kind)
+        var manifest = PluginManifest(
             kind: kind,
             id: id,
             version: try map["version"]?.versionString(),
@@ -36,10 +37,12 @@ enum PluginManifestReader {
             tags: try map["tags"]?.stringList() ?? [],
             config: try map["config"]?.json() ?? .object([:]),
             limits: try readLimits(map),
-            functions: try readFunctions(map, kind: kind),
+            functions: functions,
             file: document.absolutePath,
             location: idReader.location
         )
+        manifest.functionLocations = functionLocations
+        return manifest
     }
 
     private static func readKind(_ map: YAMLMappingReader) throws(ManifestError) -> PluginManifest.Kind {
@@ -71,10 +74,10 @@ enum PluginManifestReader {
     }
 
     private static func readFunctions(_ map: YAMLMappingReader, kind: PluginManifest.Kind)
-        throws(ManifestError) -> [JSONValue] {
+        throws(ManifestError) -> ([JSONValue], [SourceLocation]) {
         switch kind {
         case .plugin:
-            guard map.has("functions") else { return [] }
+            guard map.has("functions") else { return ([], []) }
             throw map.error(atKey: "functions", "'functions' is only allowed in ffi manifests (kind: ffi);"
                 + " a native plugin lists its own tools")
         case .ffi:
@@ -85,7 +88,7 @@ enum PluginManifestReader {
             }
             var functions: [JSONValue] = []
             for item in items { functions.append(try item.json()) }
-            return functions
+            return (functions, items.map(\.location))
         }
     }
 }

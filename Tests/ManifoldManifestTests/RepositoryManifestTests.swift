@@ -7,12 +7,17 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// Non-empty host manifests directly in `manifests/`.
+    /// Non-empty host manifests directly in `manifests/` (plugin manifests there are named
+    /// `*.plugin.yaml` and checked with the others).
     static func hostManifests() -> [String] {
         let folder = root + "/manifests"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        return names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !isPluginManifestName($0) }.sorted()
             .map { folder + "/" + $0 }.filter(isNonEmpty)
+    }
+
+    static func isPluginManifestName(_ name: String) -> Bool {
+        ManifestLoader.pluginManifestSuffixes.contains { name.hasSuffix($0) }
     }
 
     static func isNonEmpty(_ path: String) -> Bool {
@@ -26,7 +31,8 @@ import Testing
     }
 
     @Test func repositoryPluginManifestsLoad() {
-        let files = ManifestLoader.manifestFiles(in: Self.root + "/Plugins").filter(Self.isNonEmpty)
+        let files = (ManifestLoader.manifestFiles(in: Self.root + "/Plugins")
+            + ManifestLoader.manifestFiles(in: Self.root + "/manifests")).filter(Self.isNonEmpty)
         for file in files {
             #expect(throws: Never.self) { _ = try ManifestLoader.loadPlugin(path: file) }
         }

@@ -167,7 +167,7 @@ VALID = {
           - stdio: {}
           - stdio:
             filter: public
-          - http: { listen: "127.0.0.1:8080", path: /mcp, stateless: true, allowedOrigins: ["http://localhost"], auth: { bearerTokensEnv: T } }
+          - http: { listen: "127.0.0.1:8080", path: /mcp, stateless: true, allowedOrigins: ["http://localhost"], auth: { bearer: { tokensEnv: T } } }
             excludeTags: [admin]
     """,
     "json host": """

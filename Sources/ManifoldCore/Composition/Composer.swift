@@ -1,9 +1,10 @@
 import ManifoldProtocol
 
 /// Builds a `Surface` from a `CompositionTree` (DESIGN.md §6): walks the mounts, applies each
-/// mount's added tags, renames, filter and prefix (nested compositions compose outside-in),
-/// detects collisions at every level, checks exposed tool names, and keeps the snapshots of
-/// `import` mounts so later builds reuse them.
+/// mount's added tags, tool allow/deny lists, fixed arguments, description overrides, renames,
+/// filter and prefix (nested compositions compose outside-in), detects collisions at every
+/// level, checks exposed tool names, and keeps the snapshots of `import` mounts so later builds
+/// reuse them.
 ///
 /// `strict` builds (the first one) refuse collisions and invalid names with an error; later,
 /// live rebuilds keep serving: they drop the offending component and report it in `removed`.
@@ -19,15 +20,21 @@ public struct Composer: Sendable {
 
     private typealias Produced = [ComponentKind: [ExposedComponent]]
 
-    /// Components captured by `import` mounts, keyed by the mount's path in the tree.
-    private var snapshots: [[Int]: Produced] = [:]
+    /// Components captured by `import` mounts, keyed by the mount's path in the tree: the labels
+    /// of the mounts from the root (with an occurrence number for equal labels), so a snapshot
+    /// stays with its mount when the tree is replaced and mounts are added or removed around it.
+    private var snapshots: [[String]: Produced] = [:]
+    /// The snapshot keys the build in progress used (the others are dropped after it).
+    private var visited: Set<[String]> = []
 
     public init() {}
 
     public mutating func build(_ tree: CompositionTree, strict: Bool) throws(CompositionError) -> Surface {
         var removed: [RemovedComponent] = []
         var unhealthy: [(label: String, health: ProviderHealth)] = []
+        visited = []
         var produced = try compose(tree, path: [], strict: strict, removed: &removed, unhealthy: &unhealthy)
+        snapshots = snapshots.filter { visited.contains($0.key) }
         var tools: [ExposedComponent] = []
         for entry in produced[.tool] ?? [] {
             if Self.isValidToolName(entry.name) {
@@ -43,13 +50,17 @@ public struct Composer: Sendable {
     }
 
     private mutating func compose(
-        _ tree: CompositionTree, path: [Int], strict: Bool,
+        _ tree: CompositionTree, path: [String], strict: Bool,
         removed: inout [RemovedComponent], unhealthy: inout [(label: String, health: ProviderHealth)]
     ) throws(CompositionError) -> Produced {
         var out: Produced = [:]
         var owners: [ComponentKind: [String: Int]] = [:]
-        for (i, mount) in tree.mounts.enumerated() {
-            let mountPath = path + [i]
+        var occurrences: [String: Int] = [:]
+        for mount in tree.mounts {
+            let occurrence = occurrences[mount.label, default: 0]
+            occurrences[mount.label] = occurrence + 1
+            let mountPath = path + [occurrence == 0 ? mount.label : "\(mount.label)#\(occurrence)"]
+            if mount.mode == .snapshot { visited.insert(mountPath) }
             var produced: Produced
             if mount.mode == .snapshot, let snapshot = snapshots[mountPath] {
                 produced = snapshot
@@ -71,6 +82,14 @@ public struct Composer: Sendable {
                 for var entry in produced[kind] ?? [] {
                     entry.origin.append(mount.label)
                     entry.component.tags.formUnion(mount.addTags)
+                    if kind == .tool, !mount.tools.keepsEverything, let reason = mount.tools.removalReason(entry.name) {
+                        removed.append(RemovedComponent(kind: kind, name: entry.name, origin: entry.origin,
+                                                        reason: "\(reason) at \(mount.label)"))
+                        continue
+                    }
+                    if kind == .tool, let fixed = mount.fixedArguments[entry.name], !fixed.isEmpty {
+                        Self.fix(fixed, in: &entry)
+                    }
                     if kind.isNamed {
                         if let description = mount.descriptions[entry.name] {
                             entry.component.setField("description", .string(description))
@@ -88,7 +107,8 @@ public struct Composer: Sendable {
                         } else {
                             entry.component.rename(to: ResourceURI.adding(prefix: prefix, to: entry.name))
                             entry.route = Route(provider: entry.route.provider, localName: entry.route.localName,
-                                                uriPath: prefix + "/" + entry.route.uriPath)
+                                                uriPath: prefix + "/" + entry.route.uriPath,
+                                                fixedArguments: entry.route.fixedArguments)
                         }
                     }
                     try place(entry, kind: kind, into: &out, owners: &owners, policy: tree.onCollision,
@@ -123,6 +143,17 @@ public struct Composer: Sendable {
                                             reason: "\(message); onCollision keeps the last"))
             out[kind]![existing] = entry
         }
+    }
+
+    /// Hides the fixed arguments from the tool's schema and records them in its route (added
+    /// to those an inner mount fixed).
+    private static func fix(_ values: JSONObject, in entry: inout ExposedComponent) {
+        let fixed = entry.route.fixedArguments?.adding(values) ?? FixedArguments(values)
+        if let schema = entry.component.definition["inputSchema"]?.objectValue {
+            entry.component.setField("inputSchema", .object(fixed.hiding(in: schema)))
+        }
+        entry.route = Route(provider: entry.route.provider, localName: entry.route.localName,
+                            uriPath: entry.route.uriPath, fixedArguments: fixed)
     }
 
     private static func entries(of provider: any Provider) -> Produced {

@@ -1,3 +1,5 @@
+import ManifoldProtocol
+
 /// One mount of a composition: what it brings (a provider, or a whole nested composition) and
 /// how its components appear — prefix, filter, renames, added tags, live or snapshot.
 public struct Mount: Sendable {
@@ -24,6 +26,10 @@ public struct Mount: Sendable {
     public var descriptions: [String: String]
     /// Tags added to every component of this mount (before the filter).
     public var addTags: Set<String>
+    /// Which tools are kept, by their source name (before renames, the filter and the prefix).
+    public var tools: ToolSelection = .all
+    /// Arguments fixed per tool (by source name): hidden from the schema, merged into calls.
+    public var fixedArguments: [String: JSONObject] = [:]
     /// Names the mount in `inspect` and errors: "plugin 'math' (demo.yaml:14)".
     public var label: String
 

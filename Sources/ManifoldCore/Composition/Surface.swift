@@ -7,11 +7,14 @@ public struct Route: Sendable {
     public let provider: any Provider
     public let localName: String
     public let uriPath: String
+    /// Tool arguments the composition fixed (merged into every call); nil for most tools.
+    public let fixedArguments: FixedArguments?
 
-    public init(provider: any Provider, localName: String, uriPath: String = "") {
+    public init(provider: any Provider, localName: String, uriPath: String = "", fixedArguments: FixedArguments? = nil) {
         self.provider = provider
         self.localName = localName
         self.uriPath = uriPath
+        self.fixedArguments = fixedArguments
     }
 }
 

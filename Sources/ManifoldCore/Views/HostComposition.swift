@@ -7,54 +7,83 @@ import Synchronization
 /// list_changed, a provider failing or recovering) it rebuilds the surface off the request
 /// path and updates each view, whose sessions then tell their clients.
 public final class HostComposition: ProviderObserver, Sendable {
-    public let tree: CompositionTree
     public let pageSize: Int
     private let logger: Logger
     private struct State {
+        var tree: CompositionTree
         var composer: Composer
         var surface: Surface
-        var views: [TagFilter: LiveView]
+        var views: [ViewKey: LiveView]
+        var rebuildHandlers: [@Sendable (Surface) -> Void] = []
+    }
+    /// Views are shared by everyone asking for the same filter and presentation.
+    private struct ViewKey: Hashable {
+        var filter: TagFilter
+        var tagsInMeta: Bool
     }
     private let state: Mutex<State>
     private let rebuilds = DispatchQueue(label: "manifold.composition")
 
     /// Builds the surface strictly: collisions and invalid names are errors here.
     public init(tree: CompositionTree, pageSize: Int = 500, logger: Logger) throws(CompositionError) {
-        self.tree = tree
         self.pageSize = pageSize
         self.logger = logger
         var composer = Composer()
         let surface = try composer.build(tree, strict: true)
-        self.state = Mutex(State(composer: composer, surface: surface, views: [:]))
+        self.state = Mutex(State(tree: tree, composer: composer, surface: surface, views: [:]))
         for provider in tree.providers { provider.addObserver(self) }
     }
 
+    /// The tree being served (replaced by `replace(tree:)`).
+    public var tree: CompositionTree { state.withLock { $0.tree } }
+
     public var surface: Surface { state.withLock { $0.surface } }
 
+    /// Installs a new tree (a host manifest reload, a drop-in plugin appearing or going;
+    /// docs/RELOAD.md): observes its providers, rebuilds non-strictly (a collision drops the
+    /// component and is logged, the host keeps serving) and updates every view, whose sessions
+    /// get `list_changed` only for lists whose pages differ. Providers that are in both trees are
+    /// the same objects, so their calls in flight are untouched; `import` mounts keep their
+    /// snapshots when the same mount is still there.
+    public func replace(tree: CompositionTree) {
+        for provider in tree.providers { provider.addObserver(self) }
+        state.withLock { $0.tree = tree }
+        // On the rebuild queue, so this rebuild and those triggered by providers apply in order.
+        rebuilds.sync { rebuild() }
+    }
+
+    /// Runs `handler` with the new surface after every rebuild (on the rebuilding thread), e.g.
+    /// to publish the live state `inspect --live` shows.
+    public func onRebuild(_ handler: @escaping @Sendable (Surface) -> Void) {
+        state.withLock { $0.rebuildHandlers.append(handler) }
+    }
+
     /// The live view for a filter (shared by everyone who asks for the same filter).
-    public func view(filter: TagFilter) -> LiveView {
+    public func view(filter: TagFilter, tagsInMeta: Bool = false) -> LiveView {
         state.withLock { s in
-            if let existing = s.views[filter] { return existing }
-            let view = LiveView(surface: s.surface, filter: filter, pageSize: pageSize)
-            s.views[filter] = view
+            let key = ViewKey(filter: filter, tagsInMeta: tagsInMeta)
+            if let existing = s.views[key] { return existing }
+            let view = LiveView(surface: s.surface, filter: filter, pageSize: pageSize, tagsInMeta: tagsInMeta)
+            s.views[key] = view
             return view
         }
     }
 
     /// Rebuilds now, on the caller's thread (tests, reload).
     public func rebuild() {
-        let (surface, views) = state.withLock { s -> (Surface, [LiveView]) in
+        let (surface, views, handlers) = state.withLock { s -> (Surface, [LiveView], [@Sendable (Surface) -> Void]) in
             do {
-                s.surface = try s.composer.build(tree, strict: false)
+                s.surface = try s.composer.build(s.tree, strict: false)
             } catch {
                 logger.error("composition rebuild failed: \(error)")
             }
-            return (s.surface, Array(s.views.values))
+            return (s.surface, Array(s.views.values), s.rebuildHandlers)
         }
         for problem in surface.removed where problem.reason.contains("exposed twice") || problem.reason.contains("does not match ^") {
             logger.warning("\(problem.kind) '\(problem.name)' dropped: \(problem.reason)")
         }
         for view in views { view.update(surface: surface, pageSize: pageSize) }
+        for handler in handlers { handler(surface) }
     }
 
     public func providerCatalogChanged(_ provider: any Provider) {

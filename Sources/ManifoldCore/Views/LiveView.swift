@@ -22,9 +22,13 @@ public final class LiveView: Sendable {
     }
     private let state: Mutex<State>
 
-    init(surface: Surface, filter: TagFilter, pageSize: Int) {
+    public let tagsInMeta: Bool
+
+    init(surface: Surface, filter: TagFilter, pageSize: Int, tagsInMeta: Bool = false) {
         self.filter = filter
-        self.state = Mutex(State(view: SurfaceView(surface: surface, filter: filter, pageSize: pageSize), listeners: []))
+        self.tagsInMeta = tagsInMeta
+        self.state = Mutex(State(view: SurfaceView(surface: surface, filter: filter, pageSize: pageSize,
+                                                   tagsInMeta: tagsInMeta), listeners: []))
     }
 
     /// The latest view. Requests read it once and use that snapshot throughout.
@@ -47,7 +51,7 @@ public final class LiveView: Sendable {
 
     /// Installs the view of a new surface and tells listeners which lists changed.
     func update(surface: Surface, pageSize: Int) {
-        let next = SurfaceView(surface: surface, filter: filter, pageSize: pageSize)
+        let next = SurfaceView(surface: surface, filter: filter, pageSize: pageSize, tagsInMeta: tagsInMeta)
         let previous = state.withLock { s in
             let old = s.view
             s.view = next

@@ -8,10 +8,14 @@ public final class SurfaceView: Sendable {
     public let filter: TagFilter
     public let pageSize: Int
     private let visible: [ComponentKind: [String: ExposedComponent]]
+    /// `visible[.tool]`, held apart so that `tools/call` does one dictionary lookup, not two.
+    private let visibleTools: [String: ExposedComponent]
     /// Per kind, the result object of each page, e.g. `{"tools":[…],"nextCursor":"2"}`.
     private let pages: [ComponentKind: [[UInt8]]]
 
-    public init(surface: Surface, filter: TagFilter, pageSize: Int) {
+    /// `tagsInMeta`: list each component's tags in `_meta["io.manifold/tags"]` — for views a
+    /// Manifold host proxies (isolated runners), so tags survive the process boundary.
+    public init(surface: Surface, filter: TagFilter, pageSize: Int, tagsInMeta: Bool = false) {
         self.surface = surface
         self.filter = filter
         self.pageSize = max(1, pageSize)
@@ -20,13 +24,18 @@ public final class SurfaceView: Sendable {
         for kind in ComponentKind.allCases {
             let kept = surface[kind].filter { filter.keeps($0.component.tags) }
             visible[kind] = Dictionary(kept.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            pages[kind] = Self.paginate(kept, kind: kind, pageSize: max(1, pageSize))
+            pages[kind] = Self.paginate(kept, kind: kind, pageSize: max(1, pageSize), tagsInMeta: tagsInMeta)
         }
         self.visible = visible
+        self.visibleTools = visible[.tool] ?? [:]
         self.pages = pages
     }
 
-    private static func paginate(_ entries: [ExposedComponent], kind: ComponentKind, pageSize: Int) -> [[UInt8]] {
+    /// The `_meta` key that carries tags across a Manifold-to-Manifold boundary.
+    public static let tagsMetaKey = "io.manifold/tags"
+
+    private static func paginate(_ entries: [ExposedComponent], kind: ComponentKind, pageSize: Int,
+                                 tagsInMeta: Bool) -> [[UInt8]] {
         var result: [[UInt8]] = []
         var start = 0
         repeat {
@@ -37,7 +46,15 @@ public final class SurfaceView: Sendable {
             w.raw(":[")
             for i in start..<end {
                 if i > start { w.raw(",") }
-                entries[i].component.definition.write(to: &w)
+                if tagsInMeta && !entries[i].component.tags.isEmpty {
+                    var definition = entries[i].component.definition
+                    var meta = definition["_meta"]?.objectValue ?? [:]
+                    meta[tagsMetaKey] = .array(entries[i].component.tags.sorted().map(JSONValue.string))
+                    definition["_meta"] = .object(meta)
+                    definition.write(to: &w)
+                } else {
+                    entries[i].component.definition.write(to: &w)
+                }
             }
             w.raw("]")
             if end < entries.count {
@@ -69,7 +86,7 @@ public final class SurfaceView: Sendable {
     /// A visible component by exposed name (URI / URI template for resources).
     @inline(__always)
     public func lookup(_ kind: ComponentKind, _ name: String) -> ExposedComponent? {
-        visible[kind]![name]
+        kind == .tool ? visibleTools[name] : visible[kind]![name]
     }
 
     /// The visible resource (static or by template) at `uri`, with the provider's URI.
