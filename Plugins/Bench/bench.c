@@ -3,7 +3,8 @@
  * ../shared/anchors/fastmcp_host.py: add(a, b) on integers (text "5" for 2 and 3, with
  * structuredContent {"result": 5}), echo(text), wipe (tagged admin, for host filters) and
  * filler tools t0, t1, … so that each instance exposes `tools` tools in all (config, default 3).
- * One resource data://bench/config and one prompt greet(name). Plain C, concurrent calls.
+ * One resource data://bench/config and one prompt greet(name). Plain C, concurrent calls that
+ * never block (so the host may run them on its I/O threads).
  */
 #include "manifold_plugin.h"
 #include "manifold_json.h"
@@ -187,7 +188,7 @@ static const manifold_plugin_v1 descriptor = {
     .id = "bench",
     .version = "1.0.0",
     .runtime_tag = NULL,
-    .flags = MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS | MANIFOLD_PLUGIN_FLAG_UNLOADABLE,
+    .flags = MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS | MANIFOLD_PLUGIN_FLAG_NONBLOCKING_CALLS | MANIFOLD_PLUGIN_FLAG_UNLOADABLE,
     .init = bench_init,
     .list = bench_list,
     .call = bench_call,

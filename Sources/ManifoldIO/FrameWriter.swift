@@ -9,12 +9,17 @@ import Darwin
 /// burst of responses costs few system calls and no thread waits for another's write to finish
 /// before queueing its own. A raw CR or LF inside a frame (only possible as JSON whitespace) is
 /// replaced by a space: one frame is always one line.
+///
+/// A reader that already holds more requests than it has answered can `cork` the writer: frames
+/// are then only queued, and `uncork` (before the reader blocks for more input) writes them all
+/// at once — one system call for a whole batch of pipelined requests instead of one per answer.
 public final class FrameWriter: @unchecked Sendable {
     private let fd: Int32
     private var mutex = pthread_mutex_t()
     // Protected by `mutex`.
     private var pending: [UInt8] = []
     private var writing = false
+    private var corked = false
     private var broken = false
 
     public init(fd: Int32) {
@@ -24,7 +29,7 @@ public final class FrameWriter: @unchecked Sendable {
     }
 
     /// Queues one frame (without its newline) and writes it unless another thread is already
-    /// writing, in which case that thread writes it.
+    /// writing (that thread writes it) or the writer is corked (`uncork` writes it).
     public func write(_ frame: [UInt8]) {
         pthread_mutex_lock(&mutex)
         if broken {
@@ -33,16 +38,40 @@ public final class FrameWriter: @unchecked Sendable {
         }
         let start = pending.count
         pending.append(contentsOf: frame)
-        for i in start..<pending.count where pending[i] == 0x0A || pending[i] == 0x0D { pending[i] = 0x20 }
+        pending.withUnsafeMutableBytes { Self.flattenLineBreaks($0, from: start) }
         pending.append(0x0A)
-        if writing {
+        if writing || corked {
             pthread_mutex_unlock(&mutex)
             return
         }
+        drain()
+    }
+
+    /// From now on frames are only queued, until `uncork`.
+    public func cork() {
+        pthread_mutex_lock(&mutex)
+        corked = true
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Writes every frame queued while corked (unless another thread is writing: it takes them).
+    public func uncork() {
+        pthread_mutex_lock(&mutex)
+        corked = false
+        if writing || pending.isEmpty || broken {
+            pthread_mutex_unlock(&mutex)
+            return
+        }
+        drain()
+    }
+
+    /// Called with `mutex` held and `writing` false; writes until nothing is pending, then
+    /// releases `mutex`.
+    private func drain() {
         writing = true
         var batch: [UInt8] = []
         batch.reserveCapacity(64 * 1024)
-        while !pending.isEmpty {
+        while !pending.isEmpty && !corked {
             swap(&batch, &pending)
             pthread_mutex_unlock(&mutex)
             let ok = writeAll(batch)
@@ -55,6 +84,20 @@ public final class FrameWriter: @unchecked Sendable {
         }
         writing = false
         pthread_mutex_unlock(&mutex)
+    }
+
+    /// Replaces CR and LF from `start` on by spaces, with memchr (vectorized): frames built by
+    /// the JSON writer contain none, and a 250 kB tools/list page should not cost a byte loop.
+    private static func flattenLineBreaks(_ bytes: UnsafeMutableRawBufferPointer, from start: Int) {
+        guard let base = bytes.baseAddress, start < bytes.count else { return }
+        for breakByte: Int32 in [0x0A, 0x0D] {
+            var at = start
+            while at < bytes.count, let hit = memchr(base + at, breakByte, bytes.count - at) {
+                let index = base.distance(to: hit)
+                bytes[index] = 0x20
+                at = index + 1
+            }
+        }
     }
 
     private func writeAll(_ bytes: [UInt8]) -> Bool {

@@ -21,10 +21,30 @@ public struct LineReader {
         self.buffer = Array(repeating: 0, count: chunk)
     }
 
+    /// Where the next line ends (a newline already found by `hasBufferedLine`), or -1.
+    private var foundNewline = -1
+
+    /// Whether a whole line is already buffered: the next `next()` returns without reading.
+    /// Endpoints use it to answer a burst of pipelined requests with one write.
+    public mutating func hasBufferedLine() -> Bool {
+        if foundNewline >= 0 { return true }
+        let from = max(start, scanned)
+        guard from < end else { return false }
+        let hit = buffer.withUnsafeBytes { b in memchr(b.baseAddress! + from, 0x0A, end - from) }
+        guard let hit else {
+            scanned = end
+            return false
+        }
+        foundNewline = buffer.withUnsafeBytes { b in b.baseAddress!.distance(to: UnsafeRawPointer(hit)) }
+        return true
+    }
+
     /// The next non-empty line, or nil at end of input.
     public mutating func next() -> [UInt8]? {
         while true {
-            if let newline = buffer[max(start, scanned)..<end].firstIndex(of: 0x0A) {
+            let known = foundNewline
+            foundNewline = -1
+            if let newline = known >= 0 ? known : buffer[max(start, scanned)..<end].firstIndex(of: 0x0A) {
                 var lineEnd = newline
                 if lineEnd > start && buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                 let line = Array(buffer[start..<lineEnd])

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why a JSON text could not be read, with the byte offset where reading stopped.
 public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var offset: Int
@@ -62,23 +68,29 @@ public struct JSONScanner: ~Copyable {
         return start..<position
     }
 
+    // The hot loops below index `base` directly and keep positions in locals: they run over
+    // every byte of every message and result (BENCHMARKS.md). Error offsets are unchanged.
+
     private mutating func skipValue(depth: Int) throws(JSONSyntaxError) {
         guard depth < Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
         skipWhitespace()
-        guard let c = peek() else { throw error("unexpected end of input") }
-        switch c {
+        guard position < base.count else { throw error("unexpected end of input") }
+        switch base[position] {
         case UInt8(ascii: "{"):
             position += 1
             skipWhitespace()
-            if peek() == UInt8(ascii: "}") { position += 1; return }
+            if position < base.count && base[position] == UInt8(ascii: "}") { position += 1; return }
             while true {
                 skipWhitespace()
-                guard peek() == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                guard position < base.count && base[position] == UInt8(ascii: "\"") else { throw error("expected a string key") }
                 try skipString()
-                try expect(UInt8(ascii: ":"))
+                skipWhitespace()
+                guard position < base.count, base[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                position += 1
                 try skipValue(depth: depth + 1)
                 skipWhitespace()
-                guard let next = peek() else { throw error("unterminated object") }
+                guard position < base.count else { throw error("unterminated object") }
+                let next = base[position]
                 position += 1
                 if next == UInt8(ascii: "}") { return }
                 guard next == UInt8(ascii: ",") else { position -= 1; throw error("expected ',' or '}'") }
@@ -86,11 +98,12 @@ public struct JSONScanner: ~Copyable {
         case UInt8(ascii: "["):
             position += 1
             skipWhitespace()
-            if peek() == UInt8(ascii: "]") { position += 1; return }
+            if position < base.count && base[position] == UInt8(ascii: "]") { position += 1; return }
             while true {
                 try skipValue(depth: depth + 1)
                 skipWhitespace()
-                guard let next = peek() else { throw error("unterminated array") }
+                guard position < base.count else { throw error("unterminated array") }
+                let next = base[position]
                 position += 1
                 if next == UInt8(ascii: "]") { return }
                 guard next == UInt8(ascii: ",") else { position -= 1; throw error("expected ',' or ']'") }
@@ -119,21 +132,25 @@ public struct JSONScanner: ~Copyable {
     /// Scans a number per RFC 8259 and returns its range.
     public mutating func scanNumber() throws(JSONSyntaxError) -> Range<Int> {
         let start = position
-        if peek() == UInt8(ascii: "-") { position += 1 }
-        guard let first = peek(), isDigit(first) else { throw error("invalid value") }
-        position += 1
-        if first != UInt8(ascii: "0") { while let d = peek(), isDigit(d) { position += 1 } }
-        if peek() == UInt8(ascii: ".") {
-            position += 1
-            guard let d = peek(), isDigit(d) else { throw error("invalid number") }
-            while let d = peek(), isDigit(d) { position += 1 }
+        let count = base.count
+        var i = position
+        if i < count && base[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < count, isDigit(base[i]) else { position = i; throw error("invalid value") }
+        let first = base[i]
+        i += 1
+        if first != UInt8(ascii: "0") { while i < count && isDigit(base[i]) { i += 1 } }
+        if i < count && base[i] == UInt8(ascii: ".") {
+            i += 1
+            guard i < count, isDigit(base[i]) else { position = i; throw error("invalid number") }
+            while i < count && isDigit(base[i]) { i += 1 }
         }
-        if let e = peek(), e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
-            position += 1
-            if let s = peek(), s == UInt8(ascii: "+") || s == UInt8(ascii: "-") { position += 1 }
-            guard let d = peek(), isDigit(d) else { throw error("invalid number") }
-            while let d = peek(), isDigit(d) { position += 1 }
+        if i < count && (base[i] == UInt8(ascii: "e") || base[i] == UInt8(ascii: "E")) {
+            i += 1
+            if i < count && (base[i] == UInt8(ascii: "+") || base[i] == UInt8(ascii: "-")) { i += 1 }
+            guard i < count, isDigit(base[i]) else { position = i; throw error("invalid number") }
+            while i < count && isDigit(base[i]) { i += 1 }
         }
+        position = i
         return start..<position
     }
 
@@ -143,36 +160,46 @@ public struct JSONScanner: ~Copyable {
     /// string contained any escape sequence.
     @discardableResult
     public mutating func skipString() throws(JSONSyntaxError) -> Bool {
-        guard peek() == UInt8(ascii: "\"") else { throw error("expected a string") }
-        position += 1
+        let count = base.count
+        guard position < count, base[position] == UInt8(ascii: "\"") else { throw error("expected a string") }
+        var i = position + 1
         var escaped = false
-        while position < base.count {
-            let c = base[position]
-            if c == UInt8(ascii: "\"") { position += 1; return escaped }
+        while i < count {
+            let c = base[i]
+            // Printable ASCII other than `"` and `\`: the common case, one test each.
+            if c >= 0x20 && c < 0x80 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
+                i += 1
+                continue
+            }
+            if c == UInt8(ascii: "\"") {
+                position = i + 1
+                return escaped
+            }
             if c == UInt8(ascii: "\\") {
                 escaped = true
-                position += 1
-                guard let e = peek() else { break }
-                switch e {
+                i += 1
+                guard i < count else { break }
+                switch base[i] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
                     UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    position += 1
+                    i += 1
                 case UInt8(ascii: "u"):
-                    guard position + 4 < base.count else { throw error("truncated \\u escape") }
-                    for i in 1...4 where hexValue(base[position + i]) == nil { throw error("invalid \\u escape") }
-                    position += 5
+                    position = i
+                    guard i + 4 < count else { throw error("truncated \\u escape") }
+                    for k in 1...4 where hexValue(base[i + k]) == nil { throw error("invalid \\u escape") }
+                    i += 5
                 default:
+                    position = i
                     throw error("invalid escape")
                 }
                 continue
             }
+            position = i
             if c < 0x20 { throw error("control character in string") }
-            if c >= 0x80 {
-                try skipUTF8Sequence(lead: c)
-                continue
-            }
-            position += 1
+            try skipUTF8Sequence(lead: c)
+            i = position
         }
+        position = i
         throw error("unterminated string")
     }
 
@@ -252,6 +279,49 @@ public struct JSONScanner: ~Copyable {
     }
 
     // MARK: Objects
+
+    /// Walks an object like `forEachMember`, but gives each key as the byte range of its text
+    /// (between the quotes) and whether it holds escapes, instead of a decoded String — for the
+    /// hot path, which compares keys with `key(_:equals:)` and allocates nothing.
+    public mutating func forEachMemberRaw(
+        _ body: (_ key: Range<Int>, _ escaped: Bool, inout JSONScanner) throws(JSONSyntaxError) -> Void
+    ) throws(JSONSyntaxError) {
+        try expect(UInt8(ascii: "{"))
+        skipWhitespace()
+        if position < base.count && base[position] == UInt8(ascii: "}") { position += 1; return }
+        while true {
+            skipWhitespace()
+            let keyStart = position
+            let escaped = try skipString()
+            let key = (keyStart + 1)..<(position - 1)
+            skipWhitespace()
+            guard position < base.count, base[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            position += 1
+            skipWhitespace()
+            try body(key, escaped, &self)
+            skipWhitespace()
+            guard position < base.count else { throw error("unterminated object") }
+            let next = base[position]
+            position += 1
+            if next == UInt8(ascii: "}") { return }
+            guard next == UInt8(ascii: ",") else { position -= 1; throw error("expected ',' or '}'") }
+        }
+    }
+
+    /// Whether the key text at `range` (as `forEachMemberRaw` gives it) is `name`.
+    public func key(_ range: Range<Int>, escaped: Bool, equals name: StaticString) -> Bool {
+        name.withUTF8Buffer { Self.key(range, escaped: escaped, in: base, equals: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether the key text at `range` of `bytes` (escaped or not) is `name`'s UTF-8.
+    public static func key(_ range: Range<Int>, escaped: Bool, in bytes: UnsafeRawBufferPointer,
+                           equals name: UnsafeRawBufferPointer) -> Bool {
+        if escaped {
+            return Array(unescape(UnsafeRawBufferPointer(rebasing: bytes[range])).utf8).elementsEqual(name)
+        }
+        guard range.count == name.count else { return false }
+        return range.isEmpty || memcmp(bytes.baseAddress! + range.lowerBound, name.baseAddress!, range.count) == 0
+    }
 
     /// Walks an object at the current position, calling `body(key, scanner)` with the scanner
     /// positioned at each member's value. `body` must consume the value (e.g. `skipValue()`).

@@ -55,7 +55,8 @@ public struct RPCEnvelope: Sendable {
                 }
                 return .failure(RPCError(code: .parseError, message: "Parse error: the message is not valid JSON"))
             }
-            var version: String?
+            var hasVersion = false
+            var versionIs2_0 = false
             var idRange: Range<Int>?
             var idIsValid = true
             var method: String?
@@ -64,21 +65,36 @@ public struct RPCEnvelope: Sendable {
             var result: Range<Int>?
             var error: Range<Int>?
             do {
-                try scanner.forEachMember { (key, s: inout JSONScanner) throws(JSONSyntaxError) in
-                    switch key {
-                    case "jsonrpc":
-                        if s.peek() == UInt8(ascii: "\"") { version = try s.readString() } else { _ = try s.skipValue() }
-                    case "id":
+                // Keys are compared as bytes (no String per key); the later of duplicates wins.
+                try scanner.forEachMemberRaw { (key, escaped, s: inout JSONScanner) throws(JSONSyntaxError) in
+                    if s.key(key, escaped: escaped, equals: "jsonrpc") {
+                        if s.peek() == UInt8(ascii: "\"") {
+                            let start = s.position
+                            let escapedValue = try s.skipString()
+                            let body = UnsafeRawBufferPointer(rebasing: buffer[(start + 1)..<(s.position - 1)])
+                            versionIs2_0 = escapedValue
+                                ? JSONScanner.unescape(body) == "2.0"
+                                : body.count == 3 && body[0] == UInt8(ascii: "2") && body[1] == UInt8(ascii: ".")
+                                    && body[2] == UInt8(ascii: "0")
+                            hasVersion = true
+                        } else {
+                            _ = try s.skipValue()
+                        }
+                    } else if s.key(key, escaped: escaped, equals: "id") {
                         let first = s.peek()
                         let range = try s.skipValue()
                         idIsValid = first == UInt8(ascii: "\"") || first == UInt8(ascii: "-") || (first.map { $0 >= 0x30 && $0 <= 0x39 } ?? false)
                         idRange = range
-                    case "method":
+                    } else if s.key(key, escaped: escaped, equals: "method") {
                         if s.peek() == UInt8(ascii: "\"") { method = try s.readString() } else { methodIsString = false; _ = try s.skipValue() }
-                    case "params": params = try s.skipValue()
-                    case "result": result = try s.skipValue()
-                    case "error": error = try s.skipValue()
-                    default: _ = try s.skipValue()
+                    } else if s.key(key, escaped: escaped, equals: "params") {
+                        params = try s.skipValue()
+                    } else if s.key(key, escaped: escaped, equals: "result") {
+                        result = try s.skipValue()
+                    } else if s.key(key, escaped: escaped, equals: "error") {
+                        error = try s.skipValue()
+                    } else {
+                        _ = try s.skipValue()
                     }
                 }
                 scanner.skipWhitespace()
@@ -90,7 +106,7 @@ public struct RPCEnvelope: Sendable {
             func invalid(_ why: String) -> Result<RPCEnvelope, RPCError> {
                 .failure(RPCError(code: .invalidRequest, message: "Invalid Request: \(why)", id: id))
             }
-            guard version == "2.0" else { return invalid("'jsonrpc' must be \"2.0\"") }
+            guard hasVersion && versionIs2_0 else { return invalid("'jsonrpc' must be \"2.0\"") }
             // An error response answers a request whose id could not be read with `"id": null`.
             let nullIDOfErrorResponse = idRange.map { buffer[$0.lowerBound] == UInt8(ascii: "n") } == true
                 && method == nil && error != nil

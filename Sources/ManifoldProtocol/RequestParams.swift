@@ -3,17 +3,28 @@
 /// (`name`, `cursor`, …) and forward the rest (`arguments`) as bytes.
 public struct RequestParams: Sendable {
     public let bytes: [UInt8]
-    /// Member name → byte range of its value, in order of appearance.
-    public let members: [(key: String, range: Range<Int>)]
+    /// One top-level member: where its key's text is (between the quotes), the key decoded when
+    /// it holds escapes (rare; others are compared as bytes), and its value's range.
+    struct Member: Sendable {
+        var key: Range<Int>
+        var decodedKey: String?
+        var value: Range<Int>
+    }
+    private let scanned: [Member]
     /// The range of the whole params object in `bytes`.
     public let objectRange: Range<Int>
 
-    /// An empty params object (for requests without `params`).
-    public static let empty = RequestParams(bytes: Array("{}".utf8), members: [], objectRange: 0..<2)
+    /// Member name → byte range of its value, in order of appearance.
+    public var members: [(key: String, range: Range<Int>)] {
+        scanned.map { ($0.decodedKey ?? String(decoding: bytes[$0.key], as: UTF8.self), $0.value) }
+    }
 
-    init(bytes: [UInt8], members: [(key: String, range: Range<Int>)], objectRange: Range<Int>) {
+    /// An empty params object (for requests without `params`).
+    public static let empty = RequestParams(bytes: Array("{}".utf8), scanned: [], objectRange: 0..<2)
+
+    private init(bytes: [UInt8], scanned: [Member], objectRange: Range<Int>) {
         self.bytes = bytes
-        self.members = members
+        self.scanned = scanned
         self.objectRange = objectRange
     }
 
@@ -30,30 +41,43 @@ public struct RequestParams: Sendable {
         guard bytes[range.lowerBound] == UInt8(ascii: "{") else {
             throw RPCError.invalidParams("Invalid params: 'params' must be an object")
         }
-        let scanned = bytes.withUnsafeBytes { buffer -> Result<[(key: String, range: Range<Int>)], JSONSyntaxError> in
-            var members: [(key: String, range: Range<Int>)] = []
+        let scanned = bytes.withUnsafeBytes { buffer -> Result<[Member], JSONSyntaxError> in
+            var members: [Member] = []
+            members.reserveCapacity(4)
             var scanner = JSONScanner(buffer, position: range.lowerBound)
             do throws(JSONSyntaxError) {
-                try scanner.forEachMember { (key, s: inout JSONScanner) throws(JSONSyntaxError) in
-                    members.append((key, try s.skipValue()))
+                try scanner.forEachMemberRaw { (key, escaped, s: inout JSONScanner) throws(JSONSyntaxError) in
+                    let decoded = escaped ? JSONScanner.unescape(UnsafeRawBufferPointer(rebasing: buffer[key])) : nil
+                    members.append(Member(key: key, decodedKey: decoded, value: try s.skipValue()))
                 }
             } catch {
                 return .failure(error)
             }
             return .success(members)
         }
-        let members: [(key: String, range: Range<Int>)]
         switch scanned {
-        case .success(let m): members = m
+        case .success(let m): self.scanned = m
         case .failure(let error): throw RPCError.invalidParams("Invalid params: \(error)")
         }
         self.bytes = bytes
-        self.members = members
         self.objectRange = range
     }
 
+    /// The value range of the first member named `key`.
     public func range(_ key: String) -> Range<Int>? {
-        members.first(where: { $0.key == key })?.range
+        var key = key
+        return key.withUTF8 { name in
+            bytes.withUnsafeBytes { buffer in
+                for member in scanned {
+                    if let decoded = member.decodedKey {
+                        if decoded == String(decoding: name, as: UTF8.self) { return member.value }
+                    } else if JSONScanner.key(member.key, escaped: false, in: buffer, equals: UnsafeRawBufferPointer(name)) {
+                        return member.value
+                    }
+                }
+                return nil
+            }
+        }
     }
 
     public func has(_ key: String) -> Bool { range(key) != nil }

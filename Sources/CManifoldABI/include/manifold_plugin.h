@@ -32,7 +32,10 @@
  *    concurrently with each other. `call` runs on the host's plugin thread pool (never on
  *    the host's I/O threads or Swift's cooperative pool, so it may block); calls into one
  *    plugin instance run one at a time unless the descriptor sets
- *    MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS. Every host service may be called from any thread.
+ *    MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS. A plugin that also sets
+ *    MANIFOLD_PLUGIN_FLAG_NONBLOCKING_CALLS promises its calls never block, and the host may
+ *    then run them on the I/O thread that received the request (see the flag). Every host
+ *    service may be called from any thread.
  *  - Results. A call finishes by calling host->complete exactly once, either inside `call`
  *    (then `call` returns MANIFOLD_OK) or later from any thread (then `call` returns
  *    MANIFOLD_PENDING). A tool that fails for a reason the model can act on (bad input,
@@ -199,6 +202,19 @@ typedef struct manifold_host_api_v1 {
 /* The library holds no language runtime that forbids unloading (pure C): after shutdown the
  * host may dlclose it. Never set this in a Swift plugin. */
 #define MANIFOLD_PLUGIN_FLAG_UNLOADABLE (1u << 1)
+/* `call` never blocks: it finishes (or returns MANIFOLD_PENDING) within microseconds of CPU
+ * time, without waiting for I/O, a sleep, a lock another thread holds for long, or an answer
+ * from the client (a call that needs one returns MANIFOLD_PENDING and completes from
+ * on_response). With MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS also set, the host may run `call`
+ * inline on the endpoint thread that received the request — its stdio reader or an HTTP
+ * event loop — instead of handing it to the plugin thread pool and back: two thread
+ * hand-offs less per call, which on a small machine is most of a call's cost (BENCHMARKS.md).
+ * Everything else stays as documented: `call` may still run on the pool (and does when the
+ * request arrived on another thread), and host->complete may come from any thread. A plugin
+ * that breaks the promise — three calls in a row over 10 ms, or one over 100 ms, of wall time
+ * on an I/O thread — is logged, and the instance's later calls go back to the pool. Advisory:
+ * a host that does not know the flag ignores it. */
+#define MANIFOLD_PLUGIN_FLAG_NONBLOCKING_CALLS (1u << 2)
 
 typedef struct manifold_plugin_v1 {
     /* sizeof(manifold_plugin_v1) as the plugin compiled it. */

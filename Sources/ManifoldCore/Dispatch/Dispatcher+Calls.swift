@@ -13,7 +13,9 @@ extension Dispatcher {
         guard let entry = view.lookup(.tool, name) else {
             throw RPCError.invalidParams("Unknown tool: '\(name)'")
         }
-        start(ProviderRequest(kind: .callTool, name: entry.route.localName, input: arguments),
+        // Arguments a mount fixed are merged in; every other tool's bytes go through untouched.
+        let input = entry.route.fixedArguments.map { $0.merge(into: arguments)[...] } ?? arguments
+        start(ProviderRequest(kind: .callTool, name: entry.route.localName, input: input),
               on: entry.route.provider, id: id, params: params, session: session, reply: reply)
     }
 
@@ -105,12 +107,13 @@ extension Dispatcher {
         let meta = (try? params.object("_meta")) ?? nil
         let call = InFlightCall(requestID: id, session: session, reply: reply, meta: meta,
                                 progressToken: meta == nil ? nil : params.progressToken, transform: transform)
-        session.register(call)
         if let adjust {
             provider.invoke(request, context: call) { outcome in call.finish(adjust(outcome)) }
         } else {
             provider.invoke(request, context: call) { outcome in call.finish(outcome) }
         }
+        // After the provider took it: a call that already finished (run inline) is not tracked.
+        call.registerIfLive()
     }
 
     /// Rewrites `contents[].uri` of a ReadResourceResult from the provider's URIs to exposed ones.

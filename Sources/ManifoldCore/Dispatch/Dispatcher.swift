@@ -31,6 +31,12 @@ public final class Dispatcher: Sendable {
         MCPMethod.promptsGet, MCPMethod.loggingSetLevel, MCPMethod.completionComplete,
     ]
 
+    /// `requestMethods.contains(method)`, with `tools/call` first and no hashing (per request).
+    @inline(__always)
+    static func isRequestMethod(_ method: String) -> Bool {
+        method == MCPMethod.toolsCall || requestMethods.contains(method)
+    }
+
     /// Handles one incoming message (a single message or, for sessions before 2025-06-18, a
     /// batch). `reply.finish` is called exactly once.
     public func handle(_ bytes: [UInt8], session: Session, reply: any ReplySink) {
@@ -74,7 +80,7 @@ public final class Dispatcher: Sendable {
         let id = envelope.id!
         let method = envelope.method!
         do throws(RPCError) {
-            guard Self.requestMethods.contains(method) else { throw RPCError.methodNotFound(method) }
+            guard Self.isRequestMethod(method) else { throw RPCError.methodNotFound(method) }
             if session.phase == .new && method != MCPMethod.initialize && method != MCPMethod.ping {
                 throw RPCError(code: .invalidRequest, message: "Server not initialized: send 'initialize' first")
             }

@@ -18,6 +18,8 @@ final class InFlightCall: CallContext {
     private struct State {
         var finished = false
         var cancelled = false
+        /// In the session's table of calls in flight (see `registerIfLive`).
+        var registered = false
         var lastProgress = -Double.infinity
         var cancelHandlers: [@Sendable () -> Void] = []
     }
@@ -33,15 +35,27 @@ final class InFlightCall: CallContext {
         self.transform = transform
     }
 
+    /// Called once the provider took the call: puts it in the session's table of calls in
+    /// flight (where `notifications/cancelled` and the session's end find it) unless it already
+    /// finished — as a non-blocking plugin's call run inline has, which then costs the session
+    /// no table update at all. Under the call's lock, so `finish` sees the registration.
+    func registerIfLive() {
+        state.withLock { s in
+            guard !s.finished else { return }
+            s.registered = true
+            session.register(self)
+        }
+    }
+
     /// Delivers the provider's outcome as the response. Later calls are ignored.
     func finish(_ outcome: CallOutcome) {
-        let cancelled: Bool? = state.withLock { s in
+        let settled: (cancelled: Bool, registered: Bool)? = state.withLock { s in
             if s.finished { return nil }
             s.finished = true
-            return s.cancelled
+            return (s.cancelled, s.registered)
         }
-        guard let cancelled else { return }
-        session.unregister(self)
+        guard let (cancelled, registered) = settled else { return }
+        if registered { session.unregister(self) }
         if cancelled {
             reply.finish(nil)
             return

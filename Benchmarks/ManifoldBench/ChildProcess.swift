@@ -1,0 +1,200 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A server under test, started with `posix_spawn` in its own process group. Its stdin and
+/// stdout are pipes to this process (stdio servers) or /dev/null (HTTP servers); its stderr
+/// goes to a log file that is shown when it fails. Everything it starts (runner children, a
+/// remote Python server) is found through /proc for the peak-RSS figure and stopped with it.
+final class ChildProcess {
+    let pid: pid_t
+    let label: String
+    let logPath: String
+    /// Our end of its stdin (-1 when not a pipe).
+    private(set) var input: Int32
+    /// Our end of its stdout (-1 when not a pipe).
+    let output: Int32
+    let startedAt: UInt64
+    private var exited = false
+
+    private init(pid: pid_t, label: String, logPath: String, input: Int32, output: Int32, startedAt: UInt64) {
+        self.pid = pid
+        self.label = label
+        self.logPath = logPath
+        self.input = input
+        self.output = output
+        self.startedAt = startedAt
+    }
+
+    /// Starts `argv` (argv[0] is looked up on PATH when it has no slash). `pipes`: stdin and
+    /// stdout are pipes to us; else both are /dev/null. `environment` is added to ours.
+    static func spawn(_ argv: [String], label: String, pipes: Bool, logPath: String,
+                      environment: [String: String] = [:]) throws -> ChildProcess {
+        var toChild: [Int32] = [-1, -1]
+        var fromChild: [Int32] = [-1, -1]
+        if pipes {
+            guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else {
+                throw BenchFailure("pipe: \(String(cString: strerror(errno)))")
+            }
+            for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if pipes {
+            posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
+            posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var env: [String: String] = [:]
+        var e = environ
+        while let entry = e.pointee {
+            let text = String(cString: entry)
+            if let eq = text.firstIndex(of: "=") { env[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+            e += 1
+        }
+        for (k, v) in environment { env[k] = v }
+        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in cArgs { free(p) }
+            for p in cEnv { free(p) }
+        }
+        var pid: pid_t = 0
+        let startedAt = nowNanos()
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
+        if pipes {
+            close(toChild[0])
+            close(fromChild[1])
+        }
+        guard rc == 0 else {
+            if pipes {
+                close(toChild[1])
+                close(fromChild[0])
+            }
+            throw BenchFailure("cannot start \(argv.joined(separator: " ")): \(String(cString: strerror(rc)))")
+        }
+        return ChildProcess(pid: pid, label: label, logPath: logPath, input: pipes ? toChild[1] : -1,
+                            output: pipes ? fromChild[0] : -1, startedAt: startedAt)
+    }
+
+    /// Whether the process is still running (reaps it if it exited).
+    var isRunning: Bool {
+        if exited { return false }
+        var status: Int32 = 0
+        let rc = waitpid(pid, &status, WNOHANG)
+        if rc == pid || rc < 0 { exited = true }
+        return !exited
+    }
+
+    /// The last lines of its stderr, for error messages.
+    func logTail(_ lines: Int = 15) -> String {
+        let text = readFile(logPath) ?? ""
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    /// Every process started by this one, transitively (from /proc).
+    func descendants() -> [pid_t] {
+        var parents: [pid_t: [pid_t]] = [:]
+        guard let dir = opendir("/proc") else { return [] }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            guard let child = pid_t(name), let stat = readFile("/proc/\(name)/stat", limit: 4096),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = pid_t(fields[1]) { parents[parent, default: []].append(child) }
+        }
+        var result: [pid_t] = []
+        var queue = parents[pid] ?? []
+        while let next = queue.popLast() {
+            result.append(next)
+            queue += parents[next] ?? []
+        }
+        return result
+    }
+
+    /// Peak resident set size (VmHWM) of the process plus every descendant, in KiB. Read it
+    /// before stopping the server.
+    func treePeakRSSKiB() -> Int {
+        ([pid] + descendants()).reduce(0) { $0 + Self.peakRSSKiB(of: $1) }
+    }
+
+    /// CPU time (user + system, all threads) of the process and its descendants, in seconds.
+    func treeCPUSeconds() -> Double {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return ([pid] + descendants()).reduce(0.0) { total, p in
+            guard let stat = readFile("/proc/\(p)/stat", limit: 4096), let close = stat.lastIndex(of: ")") else { return total }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // After the command: state(0) ppid(1) … utime(11) stime(12).
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return total }
+            return total + (user + system) / ticks
+        }
+    }
+
+    static func peakRSSKiB(of pid: pid_t) -> Int {
+        guard let status = readFile("/proc/\(pid)/status") else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
+
+    /// Ends the server and everything it started: closes its stdin (a stdio server's cue to
+    /// exit), then SIGTERM, then SIGKILL — each by process id, after a grace period.
+    func stop(grace: Double = 3) {
+        let family = descendants()
+        if input >= 0 {
+            close(input)
+            input = -1
+        }
+        if !waitForExit(seconds: input < 0 && output >= 0 ? grace : 0.05) {
+            kill(pid, SIGTERM)
+            if !waitForExit(seconds: grace) {
+                kill(pid, SIGKILL)
+                _ = waitForExit(seconds: 2)
+            }
+        }
+        if output >= 0 { close(output) }
+        // Children that outlived their parent (a runner, a remote server): by pid, ours only.
+        for child in family where kill(child, 0) == 0 {
+            kill(child, SIGTERM)
+        }
+        let deadline = nowNanos() + 2_000_000_000
+        for child in family {
+            while kill(child, 0) == 0 && nowNanos() < deadline { usleep(10_000) }
+            if kill(child, 0) == 0 { kill(child, SIGKILL) }
+        }
+    }
+
+    private func waitForExit(seconds: Double) -> Bool {
+        let deadline = nowNanos() + UInt64(seconds * 1e9)
+        while isRunning {
+            if nowNanos() >= deadline { return false }
+            usleep(2_000)
+        }
+        return true
+    }
+}
