@@ -86,57 +86,43 @@ enum FFIArgumentReader {
             }
             _ = try scanner.skipValue()
             return .success(.bool(first == UInt8(ascii: "t")))
-        case .cstring(let nullable):
+        case .cstring(let nullable), .buffer(let nullable):
             if nullable, first == UInt8(ascii: "n") {
                 _ = try scanner.skipValue()
                 return .success(.null)
             }
+            let isBuffer = if case .buffer = spec.kind { true } else { false }
             guard first == UInt8(ascii: "\"") else {
                 let found = describe(first)
                 _ = try scanner.skipValue()
-                return fail("must be a string\(nullable ? " or null" : ""), found \(found)")
+                return fail("must be a \(isBuffer ? "base64 " : "")string\(nullable ? " or null" : ""), found \(found)")
             }
-            let start = scanner.position
-            let escaped = try scanner.skipString()
-            let bytes: [UInt8]
-            if escaped {
-                var again = JSONScanner(scanner.base, position: start)
-                bytes = Array(try again.readString().utf8)
-            } else {
-                bytes = Array(UnsafeRawBufferPointer(rebasing: scanner.base[(start + 1)..<(scanner.position - 1)]))
+            let bytes = try readStringContents(&scanner)
+            if isBuffer {
+                switch bytes.withUnsafeBytes({ FFIBase64.decode($0) }) {
+                case .success(let decoded): return .success(.bytes(decoded))
+                case .failure(let error): return fail("is not valid base64: \(error)")
+                }
             }
             if let nul = bytes.firstIndex(of: 0) {
                 return fail("contains a NUL character (\\u0000) at byte \(nul), which a C string cannot hold")
             }
             return .success(.string(bytes))
-        case .buffer(let nullable):
-            if nullable, first == UInt8(ascii: "n") {
-                _ = try scanner.skipValue()
-                return .success(.null)
-            }
-            guard first == UInt8(ascii: "\"") else {
-                let found = describe(first)
-                _ = try scanner.skipValue()
-                return fail("must be a base64 string\(nullable ? " or null" : ""), found \(found)")
-            }
-            let start = scanner.position
-            let escaped = try scanner.skipString()
-            let decoded: Result<[UInt8], FFIBase64.DecodeError>
-            if escaped {
-                var again = JSONScanner(scanner.base, position: start)
-                let text = Array(try again.readString().utf8)
-                decoded = text.withUnsafeBytes { FFIBase64.decode($0) }
-            } else {
-                decoded = FFIBase64.decode(UnsafeRawBufferPointer(rebasing: scanner.base[(start + 1)..<(scanner.position - 1)]))
-            }
-            switch decoded {
-            case .success(let bytes): return .success(.bytes(bytes))
-            case .failure(let error): return fail("is not valid base64: \(error)")
-            }
         case .outScalar, .outString, .outStringRef, .outBuffer:
             _ = try scanner.skipValue()
             return fail("is an output of the function and cannot be passed")
         }
+    }
+
+    /// The contents of the JSON string at the scanner, unescaped (copied straight from the
+    /// input when it holds no escape).
+    private static func readStringContents(_ scanner: inout JSONScanner) throws(JSONSyntaxError) -> [UInt8] {
+        let start = scanner.position
+        guard try scanner.skipString() else {
+            return Array(UnsafeRawBufferPointer(rebasing: scanner.base[(start + 1)..<(scanner.position - 1)]))
+        }
+        var again = JSONScanner(scanner.base, position: start)
+        return Array(try again.readString().utf8)
     }
 
     /// A manifest's `value:` / `default:`, with the same rules.

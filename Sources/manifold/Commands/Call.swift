@@ -36,7 +36,7 @@ struct Call: ParsableCommand {
         let box = OutcomeBox()
         let request = ProviderRequest(kind: .callTool, name: entry.route.localName, input: Array(arguments.utf8)[...])
         entry.route.provider.invoke(request, context: DetachedCallContext()) { box.set($0) }
-        var out = StandardOutput(fd: protocolFD)
+        let out = TextOutput(fd: protocolFD)
         switch box.wait() {
         case .result(let bytes):
             let result = (try? JSONValue.parse(bytes)) ?? .null

@@ -30,14 +30,14 @@ struct Inspect: ParsableCommand {
     func run() throws {
         let protocolFD = ProtocolStdout.claim()
         if live {
-            var out = StandardOutput(fd: protocolFD)
+            let out = TextOutput(fd: protocolFD)
             let published = try LiveStatus.read(manifest: host.manifest)
             out.write(json ? published.json + "\n" : published.text)
             return
         }
         let loaded = try LoadedHost.load(host)
         let report = try InspectionReport(loaded)
-        var out = StandardOutput(fd: protocolFD)
+        let out = TextOutput(fd: protocolFD)
         if json {
             out.line(report.json.jsonText)
         } else {

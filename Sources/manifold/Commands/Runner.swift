@@ -104,24 +104,12 @@ extension Runner {
         var summary: JSONObject = ["ok": true, "id": .string(plugin.id)]
         if let native = provider as? NativePlugin { summary["sha256"] = .string(native.image.sha256) }
         for kind in ComponentKind.allCases { summary[kind.listField] = .int(catalog[kind].count) }
-        writeLine(JSONValue.object(summary).jsonText, to: output)
+        TextOutput(fd: output).line(JSONValue.object(summary).jsonText)
     }
 
     /// Exit 2 with `{"ok":false,"error":…}`: the plugin was refused without crashing.
     static func discoveryRefused(_ error: any Error, output: Int32) -> Never {
-        writeLine(JSONValue.object(["ok": false, "error": .string("\(error)")]).jsonText, to: output)
+        TextOutput(fd: output).line(JSONValue.object(["ok": false, "error": .string("\(error)")]).jsonText)
         Glibc.exit(2)
-    }
-
-    private static func writeLine(_ text: String, to fd: Int32) {
-        var line = text + "\n"
-        line.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { return }
-                offset += n
-            }
-        }
     }
 }

@@ -114,7 +114,7 @@ struct Serve: ParsableCommand {
                 throw CommandFailure("\(endpoint.location): \(error)")
             }
             ports.append(server.port ?? 0)
-            StandardError.line("listening on \(server.url)\(configuration.stateless ? " (stateless)" : "")")
+            TextOutput.standardError.line("listening on \(server.url)\(configuration.stateless ? " (stateless)" : "")")
         }
         if let portFile {
             try PortFile.write(ports, to: portFile)
@@ -140,30 +140,15 @@ struct Serve: ParsableCommand {
     }
 }
 
-/// Lines on the process's stderr (where logs go; stdout belongs to the protocol).
-enum StandardError {
-    static func line(_ text: String) {
-        var text = text + "\n"
-        text.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { return }
-                offset += n
-            }
-        }
-    }
-}
-
 /// `--port-file`: the bound ports, one per line, written atomically (a temporary file renamed
 /// into place) so a reader polling for the file never sees it half-written.
 enum PortFile {
     static func write(_ ports: [Int], to path: String) throws {
         let temporary = path + ".tmp-\(getpid())"
-        var text = ports.map(String.init).joined(separator: "\n") + "\n"
+        let text = ports.map(String.init).joined(separator: "\n") + "\n"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw CommandFailure("--port-file: cannot write \(temporary): errno \(errno)") }
-        text.withUTF8 { buffer in _ = Glibc.write(fd, buffer.baseAddress!, buffer.count) }
+        TextOutput(fd: fd).write(text)
         close(fd)
         guard rename(temporary, path) == 0 else { throw CommandFailure("--port-file: cannot rename to \(path): errno \(errno)") }
     }

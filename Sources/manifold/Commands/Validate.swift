@@ -15,7 +15,7 @@ struct Validate: ParsableCommand {
         for endpoint in loaded.endpoints { _ = try loaded.filter(of: endpoint) }
         let problems = loaded.assembly.problems
         let surface = loaded.composition.surface
-        var out = StandardOutput(fd: protocolFD)
+        let out = TextOutput(fd: protocolFD)
         if problems.isEmpty {
             out.line("\(loaded.manifest.file): ok — \(surface[.tool].count) tools, \(surface[.resource].count) resources, \(surface[.resourceTemplate].count) resource templates, \(surface[.prompt].count) prompts")
             return
