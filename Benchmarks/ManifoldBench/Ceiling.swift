@@ -29,10 +29,10 @@ enum CeilingServer {
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            guard case .end = Self.unwrapInboundIn(data) else { return }
-            context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
-            context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+            guard case .end = self.unwrapInboundIn(data) else { return }
+            context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         }
     }
 

@@ -66,10 +66,11 @@ public final class HTTPEndpoint: Sendable {
             idle: UInt64(configuration.idleTimeout.nanoseconds))
         let sync = channel.pipeline.syncOperations
         if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
-        try sync.addHandler(ReadActivityReporter())
+        let deadlines = ConnectionDeadlineHandler(limits: limits)
+        try sync.addHandler(ReadActivityReporter(reportingTo: deadlines))
         try sync.addHandler(HTTPResponseEncoder())
         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-        try sync.addHandler(ConnectionDeadlineHandler(limits: limits))
+        try sync.addHandler(deadlines)
         try sync.addHandler(HTTPServerPipelineHandler())
         try sync.addHandler(HTTPServerProtocolErrorHandler())
         try sync.addHandler(RequestBodyCollector(limit: configuration.maxBodyBytes))

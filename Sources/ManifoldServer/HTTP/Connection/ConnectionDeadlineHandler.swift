@@ -1,18 +1,23 @@
 import NIOCore
 import NIOHTTP1
 
-/// Tells the handlers behind the HTTP decoder that bytes arrived, before they are decoded: the
-/// only way a handler that sees decoded request parts can know when a request *started*
-/// (its first byte), which the header deadline counts from. One event per read, not per byte.
+/// Tells the deadline handler that bytes arrived, before they are decoded: the only way a
+/// handler that sees decoded request parts can know when a request *started* (its first byte),
+/// which the header deadline counts from. One call per read, not per byte — a direct call
+/// rather than a user event through the pipeline (BENCHMARKS.md: every message a handler
+/// unwraps or forwards costs a dynamic cast on the hot path).
 final class ReadActivityReporter: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    /// The user event this handler fires before passing each read on.
-    struct BytesArrived: Sendable {}
+    private let deadlines: ConnectionDeadlineHandler
+
+    init(reportingTo deadlines: ConnectionDeadlineHandler) {
+        self.deadlines = deadlines
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        context.fireUserInboundEventTriggered(BytesArrived())
+        deadlines.bytesArrived()
         context.fireChannelRead(data)
     }
 }
@@ -40,6 +45,8 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     private var responding = false
     /// The loop's clock (virtual under `EmbeddedEventLoop`, so tests advance time by hand).
     private var eventLoop: (any EventLoop)?
+    /// This handler's context while it is in a pipeline (for `bytesArrived`).
+    private var context: ChannelHandlerContext?
 
     init(limits: ConnectionDeadlines.Limits) {
         self.machine = ConnectionDeadlines(limits: limits, now: 0)
@@ -50,6 +57,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         eventLoop = context.eventLoop
         machine = ConnectionDeadlines(limits: machine.limits, now: now())
         if context.channel.isActive { arm(context: context) }
@@ -69,19 +77,18 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     func handlerRemoved(context: ChannelHandlerContext) {
         timer?.cancel()
         timer = nil
+        self.context = nil
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is ReadActivityReporter.BytesArrived {
-            machine.bytesArrived(now: now())
-            arm(context: context)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
+    /// Bytes arrived on the connection (from `ReadActivityReporter`, on the event loop).
+    func bytesArrived() {
+        guard let context else { return }
+        machine.bytesArrived(now: now())
+        arm(context: context)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch Self.unwrapInboundIn(data) {
+        switch unwrapInboundIn(data) {
         case .head:
             machine.headReceived(now: now())
             arm(context: context)
@@ -94,7 +101,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch Self.unwrapOutboundIn(data) {
+        switch unwrapOutboundIn(data) {
         case .head(let head) where head.status.code >= 200:
             responding = true
         case .end:
@@ -150,10 +157,10 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
             let head = HTTPResponseHead(version: .http1_1, status: .requestTimeout, headers: headers)
             var body = context.channel.allocator.buffer(capacity: 16)
             body.writeString("request timeout\n")
-            context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
-            context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.write(self.wrapOutboundOut(.head(head)), promise: nil)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             let loopBound = context.loopBound
-            context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
                 loopBound.value.close(promise: nil)
             }
         }

@@ -3,18 +3,30 @@ import NIOHTTP1
 
 /// One complete HTTP request as the handlers behind `RequestBodyCollector` see it: the head,
 /// the whole body, and what earlier steps learned about it.
-struct HTTPRequest {
-    var head: HTTPRequestHead
-    var body: ByteBuffer
+///
+/// A class, not a struct: it travels through several handlers inside `NIOAny`, and each hop
+/// would copy (and retain every field of) a struct; a reference is one retain
+/// (BENCHMARKS.md). Only the authentication step writes to it, before the handlers behind it
+/// see it; the handlers in front never keep it.
+final class HTTPRequest {
+    let head: HTTPRequestHead
+    let body: ByteBuffer
     /// Who the authentication step says sent the request, and its slice of the endpoint
     /// (nil: anonymous / pass-through).
     var principal: HTTPPrincipal?
 
+    init(head: HTTPRequestHead, body: ByteBuffer, principal: HTTPPrincipal? = nil) {
+        self.head = head
+        self.body = body
+        self.principal = principal
+    }
+
     /// The path without the query string.
     var path: Substring {
-        let uri = head.uri[...]
-        if let q = uri.firstIndex(where: { $0 == "?" || $0 == "#" }) { return uri[..<q] }
-        return uri
+        let uri = head.uri
+        // Bytes, not Characters: this runs for every request (BENCHMARKS.md).
+        if let q = uri.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { return uri[..<q] }
+        return uri[...]
     }
 
     /// A query parameter's (percent-decoded) value.

@@ -29,7 +29,7 @@ final class RequestBodyCollector: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch (Self.unwrapInboundIn(data), state) {
+        switch (self.unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
             if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
                 refuse(context: context, head: head)
@@ -60,7 +60,7 @@ final class RequestBodyCollector: ChannelInboundHandler, RemovableChannelHandler
         case (.end, .collecting(let head, let body)):
             state = .idle
             let request = HTTPRequest(head: head, body: body ?? context.channel.allocator.buffer(capacity: 0))
-            context.fireChannelRead(Self.wrapInboundOut(request))
+            context.fireChannelRead(self.wrapInboundOut(request))
         case (_, .refused):
             break
         case (.head, _), (.body, _), (.end, _):

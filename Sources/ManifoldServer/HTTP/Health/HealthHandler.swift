@@ -27,7 +27,7 @@ final class HealthHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let request = Self.unwrapInboundIn(data)
+        let request = self.unwrapInboundIn(data)
         let method = request.head.method
         guard method == .GET else {
             context.fireChannelRead(data)

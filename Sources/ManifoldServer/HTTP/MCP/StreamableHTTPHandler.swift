@@ -89,7 +89,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let request = Self.unwrapInboundIn(data)
+        let request = self.unwrapInboundIn(data)
         guard case .none = active else {
             // The pipelining handler guarantees one request at a time; anything else is a bug.
             endpoint.logger.error("HTTP request received while a response is open; closing the connection")
@@ -483,7 +483,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
         }
         var buffer = context!.channel.allocator.buffer(capacity: 96)
         SSEFrame.event("endpoint", data: "\(endpoint.legacyMessagesPath)?sessionId=\(id)", into: &buffer)
-        context!.writeAndFlush(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        context!.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
     private func legacyPost(_ request: HTTPRequest) {
@@ -525,9 +525,18 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
                       headers: headers)
     }
 
+    /// `content-type: application/json`, built once: the hot path copies it instead of adding
+    /// (and validating) the header per response.
+    private static let jsonHeaders: HTTPHeaders = {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(4)
+        headers.add(name: "content-type", value: "application/json")
+        return headers
+    }()
+
     /// The hot path: a JSON-RPC response as `application/json`.
     private func writeJSON(_ response: [UInt8], sessionID: String?) {
-        writeComplete(.ok, contentType: "application/json", body: response, sessionID: sessionID)
+        writeComplete(.ok, contentType: nil, body: response, headers: Self.jsonHeaders, sessionID: sessionID)
     }
 
     /// A complete response with a body; then the connection is free for the next request.
@@ -540,12 +549,12 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
         if let sessionID { headers.add(name: "mcp-session-id", value: sessionID) }
         if let cors { headers.add(contentsOf: cors) }
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-        context.write(Self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
+        context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))),
                       promise: nil)
         if !body.isEmpty {
             var buffer = context.channel.allocator.buffer(capacity: body.count)
             buffer.writeBytes(body)
-            context.write(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         }
         active = .none
         finishResponse(context)
@@ -553,10 +562,10 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func finishResponse(_ context: ChannelHandlerContext) {
         if keepAlive {
-            context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
         } else {
             let loopBound = context.loopBound
-            context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
                 loopBound.value.close(promise: nil)
             }
         }
@@ -575,7 +584,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
         if let sessionID { headers.add(name: "mcp-session-id", value: sessionID) }
         if let cors { headers.add(contentsOf: cors) }
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-        context.writeAndFlush(Self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))),
+        context.writeAndFlush(self.wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))),
                               promise: nil)
         active = .stream(generation: generation, finished: finished)
         let interval = configuration.sseHeartbeat
@@ -591,7 +600,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: 48)
         SSEFrame.priming(id: id, retryMs: configuration.sseRetryMs, into: &buffer)
-        context.writeAndFlush(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
     private func isStreaming(_ generation: Int) -> Bool {
@@ -604,14 +613,14 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
         guard isStreaming(generation), let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: message.count + 48)
         SSEFrame.message(message, id: id, into: &buffer)
-        context.writeAndFlush(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
     fileprivate func writeHeartbeat(generation: Int) {
         guard isStreaming(generation), let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: 16)
         SSEFrame.heartbeat(into: &buffer)
-        context.writeAndFlush(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        context.writeAndFlush(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
     }
 
     /// Ends the open SSE response (if it is still this one).

@@ -72,7 +72,7 @@ final class AuthenticationHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var request = Self.unwrapInboundIn(data)
+        let request = self.unwrapInboundIn(data)
         if request.head.method == .OPTIONS {
             context.fireChannelRead(data)
             return
@@ -80,7 +80,7 @@ final class AuthenticationHandler: ChannelInboundHandler, RemovableChannelHandle
         switch authenticator.authenticate(request.head, path: request.path) {
         case .allow(let principal):
             request.principal = principal
-            context.fireChannelRead(Self.wrapInboundOut(request))
+            context.fireChannelRead(data)
         case .deny(let status, var headers, let body):
             // CORS: a browser client must be able to read the challenge (and the PRM URL in it).
             if let origin = request.head.headers.first(name: "origin") {

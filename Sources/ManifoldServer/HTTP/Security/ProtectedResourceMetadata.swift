@@ -100,7 +100,7 @@ final class ProtectedResourceMetadataHandler: ChannelInboundHandler, RemovableCh
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let request = Self.unwrapInboundIn(data)
+        let request = self.unwrapInboundIn(data)
         let path = request.path
         guard path.hasPrefix(ProtectedResourceMetadata.wellKnown),
             paths.contains(where: { $0[...] == path || ($0 + "/")[...] == path })

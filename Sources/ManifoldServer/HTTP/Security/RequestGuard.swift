@@ -21,7 +21,7 @@ final class RequestGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let request = Self.unwrapInboundIn(data)
+        let request = self.unwrapInboundIn(data)
         let headers = request.head.headers
         let host = headers.first(name: "host")
         if host == nil || host != acceptedHost {
