@@ -116,6 +116,48 @@ final class RecordingListener: ViewListener {
         #expect(publicView.current.lookup(.tool, "adm") == nil)
     }
 
+    /// An endpoint's own view takes a new filter (a host manifest reload): its sessions' lists
+    /// change at once, listeners hear list_changed for the kinds that differ, rebuilds keep the
+    /// new filter, and views derived from it hear the new filter.
+    @Test func aDedicatedViewIsRetargetedAndItsListenersHearIt() throws {
+        let provider = FakeProvider(catalog: Catalog(tools: [tool("pub", tags: ["public"]), tool("adm", tags: ["admin"])],
+                                                     prompts: [prompt("p", tags: ["public"])]))
+        let composition = try HostComposition(tree: CompositionTree(name: "t", mounts: [Mount(content: .provider(provider), label: "P")]),
+                                              logger: testLogger)
+        let view = composition.dedicatedView(filter: TagFilter(exclude: ["admin"]))
+        #expect(view !== composition.dedicatedView(filter: TagFilter(exclude: ["admin"])), "one per endpoint")
+        #expect(view.isRetargetable)
+        let listener = RecordingListener()
+        view.addListener(listener)
+        let followed = Mutex<[TagFilter]>([])
+        view.onRetarget { filter in followed.withLock { $0.append(filter) } }
+        #expect(view.current.lookup(.tool, "adm") == nil)
+
+        #expect(view.retarget(to: .all))
+        #expect(view.filter == .all)
+        #expect(view.current.lookup(.tool, "adm") != nil)
+        #expect(listener.changes.withLock { $0 } == [[.tool]], "only the tool list differs")
+        #expect(followed.withLock { $0 } == [.all])
+
+        provider.setCatalog(Catalog(tools: [tool("pub", tags: ["public"]), tool("adm", tags: ["admin"]), tool("adm2", tags: ["admin"])],
+                                    prompts: [prompt("p", tags: ["public"])]), notify: false)
+        composition.rebuild()
+        #expect(view.current.lookup(.tool, "adm2") != nil, "rebuilds keep the new filter")
+
+        #expect(view.retarget(to: TagFilter(include: ["admin"])))
+        #expect(view.current.lookup(.tool, "pub") == nil)
+        #expect(view.current.lookup(.prompt, "p") == nil)
+        #expect(listener.changes.withLock { $0 } == [[.tool], [.tool], [.tool, .prompt]])
+    }
+
+    @Test func aSharedViewIsNotRetargeted() throws {
+        let composition = try HostComposition(tree: CompositionTree(name: "t", mounts: []), logger: testLogger)
+        let shared = composition.view(filter: .all)
+        #expect(!shared.isRetargetable)
+        #expect(!shared.retarget(to: TagFilter(include: ["a"])))
+        #expect(shared.filter == .all)
+    }
+
     @Test func viewsAreSharedPerFilter() throws {
         let composition = try HostComposition(tree: CompositionTree(name: "t", mounts: []), logger: testLogger)
         #expect(composition.view(filter: .all) === composition.view(filter: .all))

@@ -334,10 +334,21 @@ final class TaggedProvider: Provider {
     static let adminToken = "AdminToken-0123456789abcdef"
     static let bareToken = "BareToken-0123456789abcdef"
 
-    func make(_ settingsJSON: String, signers: [TestSigner] = []) async throws -> (BearerAuthenticator, HostComposition) {
+    func make(_ settingsJSON: String, signers: [TestSigner] = [], dedicated: Bool = false) async throws
+        -> (BearerAuthenticator, HostComposition)
+    {
+        try await makeWithView(settingsJSON, signers: signers, dedicated: dedicated).0
+    }
+
+    /// Also returns the endpoint's view. `dedicated`: the endpoint's and the slices' views are
+    /// their own, as `manifold serve` makes them (so a reload can change the endpoint's filter).
+    func makeWithView(_ settingsJSON: String, signers: [TestSigner] = [], dedicated: Bool) async throws
+        -> ((BearerAuthenticator, HostComposition), LiveView)
+    {
         let tree = CompositionTree(name: "test", mounts: [Mount(content: .provider(TaggedProvider()), label: "mount 'tagged'")])
         let composition = try HostComposition(tree: tree, logger: testLogger)
-        let base = composition.view(filter: TagFilter(exclude: ["secret"]))
+        let base = dedicated ? composition.dedicatedView(filter: TagFilter(exclude: ["secret"]))
+            : composition.view(filter: TagFilter(exclude: ["secret"]))
         var settings = try AuthSettings(json(settingsJSON))
         var environment = ["TOKENS": "\(Self.publicToken) public\n\(Self.adminToken) admin\n\(Self.bareToken)"]
         if !signers.isEmpty {
@@ -348,8 +359,9 @@ final class TaggedProvider: Provider {
         }
         let authenticator = try await BearerAuthenticator.load(
             settings: settings, baseDirectory: nil, endpoint: .init(scheme: "http", path: "/mcp"), baseView: base,
-            views: { composition.view(filter: $0) }, environment: environment, logger: testLogger)
-        return (authenticator, composition)
+            views: { dedicated ? composition.dedicatedView(filter: $0) : composition.view(filter: $0) },
+            environment: environment, logger: testLogger)
+        return ((authenticator, composition), base)
     }
 
     func head(_ authorization: [String], host: String = "127.0.0.1:8080") -> HTTPRequestHead {
@@ -420,6 +432,31 @@ final class TaggedProvider: Provider {
         let challenge = headers.first(name: "www-authenticate") ?? ""
         #expect(challenge.hasPrefix(#"Bearer error="insufficient_scope", scope="admin public""#), "\(challenge)")
         #expect(challenge.contains(#"resource_metadata="http://127.0.0.1:8080/.well-known/oauth-protected-resource/mcp""#))
+    }
+
+    /// A host manifest reload changed the endpoint's filter: every slice follows it, the views
+    /// sessions already hold included.
+    @Test func slicesFollowTheEndpointsFilter() async throws {
+        for dedicated in [true, false] {
+            let ((auth, _), base) = try await makeWithView(
+                #"{"bearer":{"tokensEnv":"TOKENS"},"scopes":{"public":"public","admin":"public or admin"}}"#, dedicated: dedicated)
+            guard case .allow(let reader) = auth.authenticate(head(["Bearer \(Self.publicToken)"]), path: "/mcp") else {
+                Issue.record("a valid token was refused")
+                return
+            }
+            #expect(tools(reader) == ["open"])
+            let retargeted = dedicated ? base.retarget(to: .all) : false
+            guard dedicated else {
+                #expect(!retargeted, "a shared view is never retargeted")
+                continue
+            }
+            #expect(retargeted)
+            #expect(tools(reader) == ["hidden", "open"], "the session's slice view follows the endpoint")
+            guard case .allow(let again) = auth.authenticate(head(["Bearer \(Self.publicToken)"]), path: "/mcp") else { return }
+            #expect(again?.view === reader?.view)
+            guard case .allow(let admin) = auth.authenticate(head(["Bearer \(Self.adminToken)"]), path: "/mcp") else { return }
+            #expect(tools(admin) == ["hidden", "open", "reset"])
+        }
     }
 
     @Test func requiredScopesAreEnforced() async throws {

@@ -14,6 +14,8 @@ public final class HostComposition: ProviderObserver, Sendable {
         var composer: Composer
         var surface: Surface
         var views: [ViewKey: LiveView]
+        /// Views of one endpoint each, whose filter may change (`dedicatedView`).
+        var dedicated: [LiveView] = []
         var rebuildHandlers: [@Sendable (Surface) -> Void] = []
     }
     /// Views are shared by everyone asking for the same filter and presentation.
@@ -23,6 +25,7 @@ public final class HostComposition: ProviderObserver, Sendable {
     }
     private let state: Mutex<State>
     private let rebuilds = DispatchQueue(label: "manifold.composition")
+    private static let onRebuildQueue = DispatchSpecificKey<Bool>()
 
     /// Builds the surface strictly: collisions and invalid names are errors here.
     public init(tree: CompositionTree, pageSize: Int = 500, logger: Logger) throws(CompositionError) {
@@ -31,6 +34,7 @@ public final class HostComposition: ProviderObserver, Sendable {
         var composer = Composer()
         let surface = try composer.build(tree, strict: true)
         self.state = Mutex(State(tree: tree, composer: composer, surface: surface, views: [:]))
+        rebuilds.setSpecific(key: Self.onRebuildQueue, value: true)
         for provider in tree.providers { provider.addObserver(self) }
     }
 
@@ -69,6 +73,24 @@ public final class HostComposition: ProviderObserver, Sendable {
         }
     }
 
+    /// A view of its own for one endpoint (not shared with other filters' sessions), whose filter
+    /// `LiveView.retarget(to:)` can change while sessions use it: a host manifest reload that
+    /// changes the endpoint's filter applies it to the sessions already open (docs/RELOAD.md).
+    public func dedicatedView(filter: TagFilter, tagsInMeta: Bool = false) -> LiveView {
+        state.withLock { s in
+            let view = LiveView(surface: s.surface, filter: filter, pageSize: pageSize, tagsInMeta: tagsInMeta,
+                                retargeter: { [weak self] view, filter in self?.retarget(view, to: filter) })
+            s.dedicated.append(view)
+            return view
+        }
+    }
+
+    /// Applies a dedicated view's new filter on the rebuild queue (in order with rebuilds).
+    private func retarget(_ view: LiveView, to filter: TagFilter) {
+        let apply = { view.apply(filter: filter, surface: self.surface, pageSize: self.pageSize) }
+        if DispatchQueue.getSpecific(key: Self.onRebuildQueue) == true { apply() } else { rebuilds.sync(execute: apply) }
+    }
+
     /// Rebuilds now, on the caller's thread (tests, reload).
     public func rebuild() {
         let (surface, views, handlers) = state.withLock { s -> (Surface, [LiveView], [@Sendable (Surface) -> Void]) in
@@ -77,7 +99,7 @@ public final class HostComposition: ProviderObserver, Sendable {
             } catch {
                 logger.error("composition rebuild failed: \(error)")
             }
-            return (s.surface, Array(s.views.values), s.rebuildHandlers)
+            return (s.surface, Array(s.views.values) + s.dedicated, s.rebuildHandlers)
         }
         for problem in surface.removed where problem.reason.contains("exposed twice") || problem.reason.contains("does not match ^") {
             logger.warning("\(problem.kind) '\(problem.name)' dropped: \(problem.reason)")
@@ -91,7 +113,7 @@ public final class HostComposition: ProviderObserver, Sendable {
     }
 
     public func providerResourceUpdated(_ provider: any Provider, uri: String) {
-        let (surface, views) = state.withLock { s in (s.surface, Array(s.views.values)) }
+        let (surface, views) = state.withLock { s in (s.surface, Array(s.views.values) + s.dedicated) }
         var exposed: [(uri: String, tags: Set<String>)] = []
         for entry in surface[.resource] where entry.route.provider === provider && entry.route.localName == uri {
             exposed.append((entry.name, entry.component.tags))

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Dispatch
+import Logging
 import ManifoldCore
 import ManifoldManifest
+import ManifoldPlugins
 import ManifoldServer
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -74,22 +77,27 @@ struct Serve: ParsableCommand {
 
         // HTTP endpoints: the manifest's, then one per --http (which takes the filter of the
         // manifest's first endpoint, so `--http` on a manifest that hides admin tools hides them too).
-        var httpEndpoints: [(spec: HTTPEndpointSpec, endpoint: EndpointSpec)] = []
-        for endpoint in declared {
-            if case .http(let spec) = endpoint.transport { httpEndpoints.append((spec, endpoint)) }
+        // `declared` is the index in the manifest's endpoints whose filter the endpoint follows
+        // across host manifest reloads (docs/RELOAD.md, decision 5).
+        var httpEndpoints: [(spec: HTTPEndpointSpec, endpoint: EndpointSpec, declared: Int?)] = []
+        for (index, endpoint) in declared.enumerated() {
+            if case .http(let spec) = endpoint.transport { httpEndpoints.append((spec, endpoint, index)) }
         }
         for address in http {
             let location = SourceLocation(file: "--http", line: 0, column: 0)
             let spec = HTTPEndpointSpec(listen: address, path: httpPath, stateless: stateless)
             let endpoint = EndpointSpec(transport: .http(spec), filter: declared.first?.filter ?? TagFilterSpec(),
                                         location: location)
-            httpEndpoints.append((spec, endpoint))
+            httpEndpoints.append((spec, endpoint, declared.isEmpty ? nil : 0))
         }
+        // Each endpoint's view is its own, so a changed filter can be applied to its sessions.
+        let followed = FollowedViews()
+        reloads.onReload { snapshot in followed.apply(snapshot.manifest.endpoints, logger: loaded.logger) }
 
         let servers = HTTPServerGroup()
         var ports: [Int] = []
         let composition = loaded.composition
-        for (spec, endpoint) in httpEndpoints {
+        for (spec, endpoint, index) in httpEndpoints {
             var configuration: HTTPEndpointConfiguration
             do {
                 configuration = try HTTPEndpointConfiguration(listen: spec.listen, path: spec.path,
@@ -103,12 +111,13 @@ struct Serve: ParsableCommand {
             for key in configuration.unknownSettings {
                 loaded.logger.warning("\(endpoint.location): unknown http setting '\(key)' ignored (known: \(HTTPEndpointConfiguration.settingsKeys.joined(separator: ", ")))")
             }
-            let view = composition.view(filter: try loaded.filter(of: endpoint))
+            let view = composition.dedicatedView(filter: try loaded.filter(of: endpoint))
+            if let index { followed.add(view, following: index) }
             let server: HTTPEndpoint
             do {
                 server = try servers.start(configuration, dispatcher: dispatcher, view: view,
                                            unhealthy: { composition.surface.unhealthy },
-                                           views: { composition.view(filter: $0) }, logger: loaded.logger)
+                                           views: { composition.dedicatedView(filter: $0) }, logger: loaded.logger)
             } catch {
                 servers.shutdown(timeoutSeconds: 0)
                 throw CommandFailure("\(endpoint.location): \(error)")
@@ -130,7 +139,8 @@ struct Serve: ParsableCommand {
         }
 
         if let stdio {
-            let view = composition.view(filter: try loaded.filter(of: stdio))
+            let view = composition.dedicatedView(filter: try loaded.filter(of: stdio))
+            if let index = declared.firstIndex(of: stdio) { followed.add(view, following: index) }
             loaded.logger.info("serving \(view.current.entries(.tool).count) tools on stdio")
             StdioEndpoint(dispatcher: dispatcher, view: view, output: protocolFD, logger: loaded.logger).run()
         }
@@ -184,5 +194,24 @@ private final class Once: @unchecked Sendable {
         if done { return false }
         done = true
         return true
+    }
+}
+
+/// The endpoints' views and the manifest endpoint whose filter each follows: after a host
+/// manifest reload, a view whose endpoint's filter changed is retargeted — its sessions' lists
+/// change at once, with list_changed (docs/RELOAD.md, decision 5).
+private final class FollowedViews: Sendable {
+    private let views = Mutex<[(view: LiveView, index: Int)]>([])
+
+    func add(_ view: LiveView, following index: Int) {
+        views.withLock { $0.append((view, index)) }
+    }
+
+    func apply(_ endpoints: [EndpointSpec], logger: Logger) {
+        for (view, index) in views.withLock({ $0 }) where index < endpoints.count {
+            guard let filter = try? HostAssembler.filter(endpoints[index].filter), filter != view.filter else { continue }
+            logger.info("endpoint \(index + 1): filter now \(filter)")
+            view.retarget(to: filter)
+        }
     }
 }

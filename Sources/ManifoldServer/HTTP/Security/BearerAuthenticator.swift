@@ -56,6 +56,18 @@ public final class BearerAuthenticator: HTTPAuthenticator {
         self.views = views
         self.clock = clock
         self.logger = logger
+        // The endpoint's filter changed (a host manifest reload): the slices follow it.
+        baseView.onRetarget { [weak self] base in self?.baseFilterChanged(base) }
+    }
+
+    /// Applies a new endpoint filter to every slice: a slice view of its own is retargeted (its
+    /// sessions see the change, with list_changed); a shared one is forgotten, so later
+    /// sessions get the slice of the new filter.
+    private func baseFilterChanged(_ base: TagFilter) {
+        let known = sliceViews.withLock { $0 }
+        for (mapped, view) in known where !view.retarget(to: slices.filter(base: base, mapped: mapped)) {
+            sliceViews.withLock { $0[mapped] = nil }
+        }
     }
 
     /// Seconds since 1970 (JWT `exp` / `nbf` are in these).
