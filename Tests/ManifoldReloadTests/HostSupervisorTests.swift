@@ -142,3 +142,37 @@ import Testing
         #expect(throws: ManifestError.self) { try ManifestLoader.parseHost(yaml: "dropIns: [{prefix: x}]", file: "h.yaml") }
     }
 }
+
+/// Decision 5: a reload keeps the endpoints that listen, but takes in a changed tag filter of an
+/// endpoint still there (`serve` applies it to the endpoint's view and its open sessions).
+@Suite struct EndpointReloadTests {
+    func endpoint(_ transport: EndpointSpec.Transport, _ filter: String?, line: Int = 1) -> EndpointSpec {
+        EndpointSpec(transport: transport, filter: TagFilterSpec(expression: filter),
+                     location: SourceLocation(file: "host.yaml", line: line, column: 3))
+    }
+
+    @Test func aChangedFilterIsTakenAndOtherChangesWaitForARestart() {
+        let http = EndpointSpec.Transport.http(HTTPEndpointSpec(listen: "127.0.0.1:8080"))
+        let previous = [endpoint(.stdio, "public"), endpoint(http, nil)]
+
+        // Only filters changed (and lines moved): both taken.
+        let filters = HostSupervisor.servedEndpoints(previous: previous, read: [endpoint(.stdio, "admin", line: 4), endpoint(http, "public")],
+                                                     logger: testLogger, path: "host.yaml")
+        #expect(filters.map(\.filter.expression) == ["admin", "public"])
+        #expect(filters.map(\.transport) == previous.map(\.transport))
+
+        // The listener moved: not applied (a restart), while the stdio filter change is.
+        let moved = EndpointSpec.Transport.http(HTTPEndpointSpec(listen: "127.0.0.1:9090"))
+        let served = HostSupervisor.servedEndpoints(previous: previous, read: [endpoint(.stdio, "admin"), endpoint(moved, "x")],
+                                                    logger: testLogger, path: "host.yaml")
+        #expect(served.map(\.transport) == previous.map(\.transport))
+        #expect(served.map(\.filter.expression) == ["admin", nil])
+
+        // An endpoint added or removed: the served ones stay as they are, filters of those still there follow.
+        #expect(HostSupervisor.servedEndpoints(previous: previous, read: [endpoint(.stdio, "x")], logger: testLogger, path: "host.yaml")
+            .map(\.filter.expression) == ["x", nil])
+        // A filter that does not parse is not taken.
+        #expect(HostSupervisor.servedEndpoints(previous: previous, read: [endpoint(.stdio, "(("), endpoint(http, nil)],
+                                               logger: testLogger, path: "host.yaml").map(\.filter.expression) == ["public", nil])
+    }
+}

@@ -886,10 +886,11 @@ TOOLS_LIST_CHANGED = "notifications/tools/list_changed"
 
 
 def compile_crashy(output: Path, *, variant: str | None = None, plugin_id: str | None = None,
-                   init_segfault: bool = False) -> Path:
+                   init_segfault: bool = False, unloadable: bool = False) -> Path:
     """Builds a variant of the Crashy fixture plugin with `cc -shared -fPIC` (see crashy.c for
     the switches): `variant` is what its `version` tool answers and what its tool descriptions
-    carry, so two variants differ in behaviour and in their catalog."""
+    carry, so two variants differ in behaviour and in their catalog; `unloadable` declares
+    MANIFOLD_PLUGIN_FLAG_UNLOADABLE (the host may dlclose it after shutdown)."""
     compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if compiler is None:
         pytest.fail("no C compiler (cc) to build plugin variants", pytrace=False)
@@ -901,6 +902,8 @@ def compile_crashy(output: Path, *, variant: str | None = None, plugin_id: str |
         args.append(f'-DCRASHY_ID="{plugin_id}"')
     if init_segfault:
         args.append("-DCRASHY_INIT_SEGFAULT")
+    if unloadable:
+        args.append("-DCRASHY_UNLOADABLE")
     args += ["-o", str(output), str(CRASHY_SOURCE), "-lpthread"]
     completed = subprocess.run(args, capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, f"cc failed:\n{completed.stderr}"
@@ -947,6 +950,17 @@ def server_pid(manifest: Path) -> int:
         if b"serve" in argv and wanted in argv:
             return int(entry.name)
     raise AssertionError(f"no `manifold serve {manifest}` process found")
+
+
+def mapped_files(pid: int, folder: Path) -> set[str]:
+    """The distinct files under `folder` mapped in a process (also when deleted since)."""
+    prefix = str(folder) + "/"
+    files = set()
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        start = line.find(prefix)
+        if start >= 0:
+            files.add(line[start:].removesuffix(" (deleted)"))
+    return files
 
 
 def rss_kib(pid: int) -> int:

@@ -200,7 +200,11 @@ typedef struct manifold_host_api_v1 {
 /* `call` may run on several threads at once for one instance. */
 #define MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS (1u << 0)
 /* The library holds no language runtime that forbids unloading (pure C): after shutdown the
- * host may dlclose it. Never set this in a Swift plugin. */
+ * host may dlclose it. Never set this in a Swift plugin. The host honours it only when the
+ * descriptor has no runtime_tag and no Swift runtime symbol is reachable from the library
+ * (SwiftPM links even C products with the Swift runtime: build an unloadable plugin with cc);
+ * it then closes the library right after `shutdown` returns, so no thread of the plugin may
+ * still be running by then. (Closing is currently switched off in the host: docs/RELOAD.md.) */
 #define MANIFOLD_PLUGIN_FLAG_UNLOADABLE (1u << 1)
 /* `call` never blocks: it finishes (or returns MANIFOLD_PENDING) within microseconds of CPU
  * time, without waiting for I/O, a sleep, a lock another thread holds for long, or an answer

@@ -63,16 +63,26 @@ public final class NativePlugin: Provider, @unchecked Sendable {
     private var instance: UnsafeMutableRawPointer?
     private var handle: HandleRegistry<NativePlugin>.Token = 0
 
+    /// The cache whose copy of the library this instance uses (released at shutdown, so the
+    /// copy can be pruned once no instance uses it).
+    private let cache: LibraryCache?
+    /// The `dlopen` handle, only for a pure-C plugin that declared itself unloadable: closed
+    /// after its shutdown (`unload`). Nil for every other image (pinned, never closed).
+    private let closableLibrary: UnsafeMutableRawPointer?
+
     private struct State {
         var catalog = Catalog.empty
         var recentWarnings: [String] = []
         var shutDown = false
+        var unloaded = false
     }
     private let state = Mutex(State())
     private let observers = ObserverList()
 
     init(manifest: PluginManifest, libraryPath: String, image: LibraryImage, descriptor: UnsafePointer<manifold_plugin_v1>,
-         runtime: NativeRuntime, logger: Logger) {
+         runtime: NativeRuntime, logger: Logger, cache: LibraryCache? = nil, unloadable: UnsafeMutableRawPointer? = nil) {
+        self.cache = cache
+        self.closableLibrary = unloadable
         self.manifest = manifest
         self.libraryPath = libraryPath
         self.image = image
@@ -265,9 +275,37 @@ public final class NativePlugin: Provider, @unchecked Sendable {
     /// Whether `shutdown` ran (the instance must not be called again).
     public var isShutDown: Bool { state.withLock { $0.shutDown } }
 
+    /// Whether the image may be closed after shutdown: a pure-C plugin that declared
+    /// `MANIFOLD_PLUGIN_FLAG_UNLOADABLE` (DESIGN.md §3). Never a Swift image.
+    public var isUnloadable: Bool { closableLibrary != nil }
+
+    /// Whether this instance's `dlopen` handle was closed (after its shutdown; only when
+    /// `isUnloadable`). The image is unmapped once no other instance holds it open.
+    public var isUnloaded: Bool { state.withLock { $0.unloaded } }
+
+    /// Control thread, after the plugin's shutdown (or a failed init): closes the handle of an
+    /// unloadable image, once. Nothing of the plugin may run afterwards — no call is in flight
+    /// and its host handle is gone, so late host-service calls are ignored.
+    func unload() {
+        guard let library = closableLibrary else { return }
+        let first = state.withLock { s -> Bool in
+            if s.unloaded { return false }
+            s.unloaded = true
+            return true
+        }
+        guard first else { return }
+        if dlclose(library) != 0 {
+            logger.warning("\(displayName): dlclose failed: \(dlerror().map { String(cString: $0) } ?? "unknown error")")
+        } else {
+            logger.debug("\(displayName): unloadable image closed", metadata: ["library": "\(image.loadPath)"])
+        }
+    }
+
     /// Runs the plugin's `shutdown` on the control thread, once, and forgets its handle (so late
-    /// host-service calls from it are ignored). Only for an instance no call can reach any more
-    /// and with no call in flight: with calls in flight it refuses and returns false.
+    /// host-service calls from it are ignored); then closes an unloadable pure-C image
+    /// (`unload`) and releases the instance's content-addressed copy, which the cache deletes
+    /// once no instance uses it (docs/RELOAD.md). Only for an instance no call can reach any
+    /// more and with no call in flight: with calls in flight it refuses and returns false.
     @discardableResult
     public func shutdown() -> Bool {
         guard callsInFlight.count == 0 else {
@@ -277,7 +315,7 @@ public final class NativePlugin: Provider, @unchecked Sendable {
         let handle = self.handle
         let instance = self.instance.map { UInt(bitPattern: $0) }
         let descriptor = UInt(bitPattern: self.descriptor)
-        return runtime.control.sync {
+        let done = runtime.control.sync {
             let first = self.state.withLock { s -> Bool in
                 if s.shutDown { return false }
                 s.shutDown = true
@@ -287,8 +325,11 @@ public final class NativePlugin: Provider, @unchecked Sendable {
             let d = UnsafePointer<manifold_plugin_v1>(bitPattern: descriptor)!
             d.pointee.shutdown?(instance.flatMap { UnsafeMutableRawPointer(bitPattern: $0) })
             _ = HostServices.plugins.remove(token: handle)
+            self.unload()
             return true
         }
+        if done { cache?.release(image) }
+        return done
     }
 
     func resourceUpdated(uri: String) {

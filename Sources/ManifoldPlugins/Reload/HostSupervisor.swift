@@ -22,8 +22,10 @@ import Glibc
 /// 4. retire what the new tree no longer uses (drained, then shut down or stopped);
 /// 5. watch the new set of folders.
 ///
-/// Endpoints are not changed by a reload: adding or removing a listener, or changing an
-/// endpoint's filter, needs a restart (the reload logs that it was not applied).
+/// Endpoints keep listening as they are: adding or removing a listener, or changing its address,
+/// path or settings, needs a restart (the reload logs that it was not applied). A changed tag
+/// filter of an endpoint that is still there is taken into the snapshot, and `serve` applies it
+/// to the endpoint's view — sessions already open included (docs/RELOAD.md, decision 5).
 public final class HostSupervisor: Sendable {
     /// The state after the last reload.
     public struct Snapshot: Sendable {
@@ -125,11 +127,9 @@ public final class HostSupervisor: Sendable {
         var manifestError: String?
         do {
             let read = try ManifestLoader.loadHost(path: path)
-            if read.endpoints != previous.manifest.endpoints {
-                logger.warning("\(path): the endpoints changed; endpoint changes take effect at the next restart")
-            }
             manifest = read
-            manifest.endpoints = previous.manifest.endpoints
+            manifest.endpoints = Self.servedEndpoints(previous: previous.manifest.endpoints, read: read.endpoints,
+                                                      logger: logger, path: path)
         } catch {
             manifestError = "\(error)"
             if previous.manifestError != manifestError {
@@ -150,6 +150,36 @@ public final class HostSupervisor: Sendable {
         }
         watcher?.update(assembly.watch)
         for handler in handlers { handler(next) }
+    }
+}
+
+extension HostSupervisor {
+    /// The endpoints after a reload: the ones being served (listeners are not restarted), each
+    /// with the tag filter the manifest now gives the endpoint of the same position and
+    /// transport. Any other change is logged as needing a restart.
+    static func servedEndpoints(previous: [EndpointSpec], read: [EndpointSpec], logger: Logger, path: String)
+        -> [EndpointSpec]
+    {
+        var served = previous
+        var unapplied = previous.count != read.count
+        for index in served.indices where index < read.count {
+            guard served[index].transport == read[index].transport else {
+                unapplied = true
+                continue
+            }
+            let filter = read[index].filter
+            guard filter != served[index].filter else { continue }
+            if (try? HostAssembler.filter(filter)) == nil {
+                logger.warning("\(read[index].location): the endpoint's new filter is not valid; the old one is kept")
+                continue
+            }
+            logger.info("\(read[index].location): the endpoint's filter changed; applied to its sessions")
+            served[index].filter = filter
+        }
+        if unapplied {
+            logger.warning("\(path): endpoints were added, removed or changed (address, path or settings); those changes take effect at the next restart")
+        }
+        return served
     }
 }
 

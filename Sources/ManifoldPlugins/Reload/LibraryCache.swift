@@ -103,6 +103,66 @@ public final class LibraryCache: Sendable {
         return stat(path, &info) == 0 && Int(info.st_size) == size
     }
 
+    // MARK: Copies in use, and pruning
+
+    /// Instances of this process that use each copy (`loadPath`), counted by `retain` and
+    /// `release`. A copy no instance uses any more is deleted (docs/RELOAD.md, decision 1).
+    private let users = Mutex<[String: Int]>([:])
+
+    /// Counts one more instance using `image`'s copy, and makes sure the copy is there to be
+    /// opened (re-made from the source when a `release` — of this process or another — deleted
+    /// it after `image(of:)` returned; the source must still have the same content). Pair every
+    /// successful `retain` with one `release`.
+    public func retain(_ image: LibraryImage, pluginID: String) throws(PluginLoadError) {
+        let failure = users.withLock { users -> PluginLoadError? in
+            users[image.loadPath, default: 0] += 1
+            guard Self.isPrunable(image, in: libsFolder), !FileManager.default.fileExists(atPath: image.loadPath) else { return nil }
+            guard let data = FileManager.default.contents(atPath: image.source), Self.sha256(data) == image.sha256 else {
+                return PluginLoadError(pluginID: pluginID, library: image.source, reason: .dlopenFailed(
+                    "its copy \(image.loadPath) was removed and the library changed since it was read"))
+            }
+            do {
+                try Self.writeAtomically(data, to: image.loadPath, mode: 0o755)
+                return nil
+            } catch {
+                return PluginLoadError(pluginID: pluginID, library: image.source, reason: .dlopenFailed(
+                    "cannot copy the library into the cache \(libsFolder): \(error)"))
+            }
+        }
+        if let failure {
+            release(image)
+            throw failure
+        }
+    }
+
+    /// One instance no longer uses `image`'s copy (it was shut down, or its load failed). When
+    /// none does, the copy is deleted: an image still mapped stays mapped (the file's data lives
+    /// until the last mapping goes), and loading the same content again makes the copy again.
+    /// Returns whether the copy was deleted.
+    @discardableResult
+    public func release(_ image: LibraryImage) -> Bool {
+        users.withLock { users -> Bool in
+            guard let count = users[image.loadPath] else { return false }
+            guard count <= 1 else {
+                users[image.loadPath] = count - 1
+                return false
+            }
+            users[image.loadPath] = nil
+            guard Self.isPrunable(image, in: libsFolder) else { return false }
+            return unlink(image.loadPath) == 0
+        }
+    }
+
+    /// How many instances of this process use `image`'s copy.
+    public func users(of image: LibraryImage) -> Int { users.withLock { $0[image.loadPath] ?? 0 } }
+
+    /// Only copies this cache made are deleted — never a library loaded from the cache folder
+    /// directly (its own source).
+    private static func isPrunable(_ image: LibraryImage, in libsFolder: String) -> Bool {
+        image.loadPath.hasPrefix(libsFolder + "/")
+            && URL(fileURLWithPath: image.source).standardizedFileURL.path != image.loadPath
+    }
+
     // MARK: Records
 
     /// The record for `sha256` in `folder`, if there is one.

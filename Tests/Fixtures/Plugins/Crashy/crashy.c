@@ -17,6 +17,9 @@
  *                            builds differ in their catalog and a swap is a list change)
  *   -DCRASHY_INIT_SEGFAULT   init always segfaults (a library that crashes during discovery)
  *   -DCRASHY_ID='"other"'    another plugin id
+ *   -DCRASHY_UNLOADABLE      declares MANIFOLD_PLUGIN_FLAG_UNLOADABLE, so the host may dlclose
+ *                            the image after shutdown (only honoured for a library built with
+ *                            plain `cc`: SwiftPM links every product with the Swift runtime)
  */
 #include "manifold_plugin.h"
 #include "manifold_json.h"
@@ -32,6 +35,11 @@
 #endif
 #ifndef CRASHY_ID
 #define CRASHY_ID "crashy"
+#endif
+#ifdef CRASHY_UNLOADABLE
+#define CRASHY_FLAGS (MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS | MANIFOLD_PLUGIN_FLAG_UNLOADABLE)
+#else
+#define CRASHY_FLAGS MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS
 #endif
 
 static const manifold_host_api_v1 *host;
@@ -213,7 +221,7 @@ static const manifold_plugin_v1 descriptor = {
     .id = CRASHY_ID,
     .version = "1.0.0",
     .runtime_tag = NULL,
-    .flags = MANIFOLD_PLUGIN_FLAG_CONCURRENT_CALLS,
+    .flags = CRASHY_FLAGS,
     .init = crashy_init,
     .list = crashy_list,
     .call = crashy_call,
