@@ -587,3 +587,55 @@ def test_concurrent_callers_each_get_their_own_answers_and_slice(server):
         thread.join(timeout=60)
     assert not problems, problems[:5]
     assert len(counts) == 16 and min(counts) > 0
+
+
+# -- Several endpoints, each with its own filter and auth --------------------------------------------
+
+
+def test_two_http_endpoints_with_different_filters_and_auth(http_server, tmp_path):
+    """One host, two HTTP endpoints: an open one that hides admin tools, and one behind bearer
+    tokens that shows everything. Each applies only its own rules."""
+    manifest = tmp_path / "two-endpoints.yaml"
+    manifest.write_text("\n".join([
+        "kind: host",
+        "server: {name: two-endpoints, version: 0.1.0}",
+        f"pluginFolders: [{json.dumps(str(ROOT / 'Plugins'))}]",
+        "mounts:",
+        "  - plugin: math",
+        "    prefix: math",
+        "  - plugin: texttools",
+        "    prefix: text",
+        "endpoints:",
+        "  - http: {listen: \"127.0.0.1:0\", path: /open}",
+        "    excludeTags: [admin]",
+        f"  - http: {{listen: \"127.0.0.1:0\", path: /ops, auth: {{bearer: {{tokensEnv: {TOKENS_ENV}}}}}}}",
+    ]) + "\n")
+    both = http_server(manifest, http=False, env=token_env())
+    assert len(both.ports) == 2
+    open_endpoint, ops_endpoint = (type("Endpoint", (), {"port": port}) for port in both.ports)
+    listing = {"jsonrpc": "2.0", "id": 7, "method": "tools/list"}
+    version = {"MCP-Protocol-Version": "2025-11-25"}
+
+    # The open endpoint needs no token and never shows an admin tool.
+    initialized = request(open_endpoint, "POST", "/open", body=INITIALIZE)
+    assert initialized.status == 200, initialized.body
+    session = {"Mcp-Session-Id": initialized.headers["mcp-session-id"], **version}
+    names = tool_names(request(open_endpoint, "POST", "/open", body=listing, headers=session).rpc()["result"])
+    assert "math_add" in names and "text_upper" in names
+    assert not names & ADMIN_TOOLS
+    # Its path is its own: the other endpoint's path is not served there.
+    assert request(open_endpoint, "POST", "/ops", body=INITIALIZE).status == 404
+
+    # The ops endpoint refuses a caller without a token, and shows a token holder everything.
+    refused = request(ops_endpoint, "POST", "/ops", body=INITIALIZE)
+    assert refused.status == 401 and "www-authenticate" in refused.headers
+    session = initialize_at(ops_endpoint, "/ops", ADMIN)
+    names = tool_names(request(ops_endpoint, "POST", "/ops", body=listing,
+                               headers={**bearer(ADMIN), "Mcp-Session-Id": session, **version}).rpc()["result"])
+    assert ADMIN_TOOLS <= names and "math_add" in names
+
+
+def initialize_at(server, path: str, token: str) -> str:
+    answer = request(server, "POST", path, body=INITIALIZE, headers=bearer(token))
+    assert answer.status == 200, answer.body
+    return answer.headers["mcp-session-id"]
