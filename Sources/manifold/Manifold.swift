@@ -1,5 +1,11 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The `manifold` command: serve, inspect, validate and call compositions of plugins.
 @main
 struct Manifold: ParsableCommand {
@@ -10,4 +16,14 @@ struct Manifold: ParsableCommand {
         subcommands: [Serve.self, Inspect.self, Validate.self, Call.self, Runner.self],
         defaultSubcommand: nil
     )
+
+    /// A write to a pipe whose reader is gone — a remote server or runner that died, a client
+    /// that left — must fail with EPIPE where it is made (the transport then reports the peer
+    /// gone), not kill the whole host with SIGPIPE. Children inherit the ignored disposition
+    /// (exec keeps it, and Foundation's Process does not reset it): a remote server or runner
+    /// whose host is gone sees EPIPE on stdout and EOF on stdin, and ends on either.
+    static func main() {
+        signal(SIGPIPE, SIG_IGN)
+        main(nil)
+    }
 }

@@ -115,3 +115,47 @@ mounts:
     assert any("broken" in problem or "python3" in problem for problem in report["problems"])
     math = next(m for m in report["mounts"] if m["prefix"] == "math")
     assert math["state"] == "ready" and math["remotes"] == []
+
+
+# A hand-written stdio MCP server that answers the handshake and tools/list, then closes its
+# stdin while staying alive: the host's next write to it meets a pipe with no reader.
+DEAF_SERVER = r'''
+import json, os, sys, time
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("method") == "initialize":
+        result = {"protocolVersion": message["params"]["protocolVersion"], "capabilities": {"tools": {}},
+                  "serverInfo": {"name": "deaf", "version": "1"}}
+    elif message.get("method") == "tools/list":
+        result = {"tools": [{"name": "hello", "inputSchema": {"type": "object"}}]}
+    else:
+        continue
+    sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": message["id"], "result": result}) + "\n")
+    sys.stdout.flush()
+    if message.get("method") == "tools/list":
+        break
+os.close(0)
+time.sleep(30)
+'''
+
+
+async def test_a_backend_that_stops_reading_does_not_take_the_host_down(tmp_path):
+    """Writing to a backend whose stdin is closed fails that backend's call (EPIPE); it must
+    not kill the host with SIGPIPE — the other mounts keep answering."""
+    script = tmp_path / "deaf.py"
+    script.write_text(DEAF_SERVER)
+    manifest = write_manifest(tmp_path, "deaf.yaml", f"""
+pluginFolders: [{quoted(PLUGINS)}]
+mounts:
+  - plugin: math
+    prefix: math
+  - remote: {stdio_remote(script)}
+    prefix: deaf
+""")
+    async with connect(manifest) as client:
+        assert text_of(await client.call_tool("math_add", {"a": 1, "b": 2})) == "3"
+        with pytest.raises((McpError, TimeoutError)):
+            # The backend cannot read it: this call fails (today by the client's timeout — the
+            # host does not yet turn EPIPE into an immediate error).
+            await client.call_tool("deaf_hello", {}, timeout=3)
+        assert text_of(await client.call_tool("math_add", {"a": 20, "b": 22})) == "42"
