@@ -310,6 +310,27 @@ def test_a_call_with_progress_is_answered_with_sse(everything):
     assert len(set(ids)) == len(ids)
 
 
+def test_a_json_only_client_without_a_get_stream_gets_sampling_refused_at_once(everything):
+    """A server→client request has nowhere to go when the client takes JSON only and has no GET
+    stream open: the plugin hears so at once and the call ends, instead of waiting forever."""
+    hello = {**INITIALIZE, "params": {**INITIALIZE["params"], "capabilities": {"sampling": {}}}}
+    answer = request(everything, body=hello)
+    assert answer.status == 200, answer.body
+    session = answer.headers["mcp-session-id"]
+    assert request(everything, body={"jsonrpc": "2.0", "method": "notifications/initialized"},
+                   session=session).status == 202
+    started = time.monotonic()
+    call = request(everything, body={"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+                                     "params": {"name": "test_sampling", "arguments": {"prompt": "hi"}}},
+                   session=session, headers={"Accept": "application/json"})
+    assert time.monotonic() - started < 15, "the call waited for an answer that could not come"
+    assert call.status == 200 and call.headers["content-type"].startswith("application/json"), call.body
+    message = json.loads(call.body)
+    assert message["id"] == 9
+    # The Everything plugin answers as the reference server does when sampling fails.
+    assert "Sampling not supported" in message["result"]["content"][0]["text"], message
+
+
 def test_last_event_id_replays_the_rest_of_a_stream(everything):
     session = initialize(everything)
     events = _progress_call(everything, session).events()

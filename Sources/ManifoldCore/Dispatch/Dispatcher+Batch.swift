@@ -72,6 +72,7 @@ final class BatchCollector: ReplySink {
     }
 
     func send(_ message: [UInt8]) { parent.send(message) }
+    var carriesRequests: Bool { parent.carriesRequests }
 
     func finish(_ response: [UInt8]?) {
         let done: [[UInt8]]? = state.withLock { s in

@@ -150,7 +150,9 @@ final class InFlightCall: CallContext {
         case MCPMethod.rootsList: capability = "roots"
         default: return false
         }
-        guard session.clientSupports(capability), state.withLock({ !$0.finished }) else { return false }
+        guard session.clientSupports(capability), reply.carriesRequests, state.withLock({ !$0.finished }) else {
+            return false
+        }
         if method == MCPMethod.elicitationCreate, let version = session.protocolVersion, version < .v2025_06_18 {
             return false
         }

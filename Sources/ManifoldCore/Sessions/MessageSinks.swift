@@ -13,4 +13,13 @@ public protocol ReplySink: AnyObject, Sendable {
     /// The response (nil when there is none: a notification, a response, a cancelled request).
     /// Called exactly once; nothing is sent afterwards.
     func finish(_ response: [UInt8]?)
+    /// Whether a server→client request sent now through `send` can reach the client. When it
+    /// cannot (an HTTP client that takes JSON only and has no GET stream open), the request is
+    /// refused at once instead of waiting for an answer that cannot come.
+    var carriesRequests: Bool { get }
+}
+
+extension ReplySink {
+    /// Most sinks (stdio, an SSE answer, a runner's pipe) reach the client whenever it is there.
+    public var carriesRequests: Bool { true }
 }

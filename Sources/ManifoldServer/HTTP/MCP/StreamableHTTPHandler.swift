@@ -675,6 +675,11 @@ final class PostExchange: ReplySink, @unchecked Sendable {
         }
     }
 
+    /// SSE can carry a server→client request on this POST's answer; a JSON-only client gets it
+    /// on its session's GET stream, so only while one is open (`session` is set before the
+    /// exchange is dispatched and never changes).
+    var carriesRequests: Bool { accept.sse || (session?.streams.hasStandaloneSubscriber ?? false) }
+
     func finish(_ response: [UInt8]?) {
         if eventLoop.inEventLoop {
             handler.value.exchangeFinish(self, response)

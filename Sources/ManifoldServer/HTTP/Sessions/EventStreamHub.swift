@@ -46,6 +46,9 @@ final class EventStreamHub: OutboundSink, Sendable {
         emit(message, on: SessionStreams<ObjectIdentifier>.standalone)
     }
 
+    /// Whether the session has a GET stream open (where related messages of JSON-only POSTs go).
+    var hasStandaloneSubscriber: Bool { state.withLock { !$0.streams.closed && $0.streams.hasStandaloneSubscriber } }
+
     // MARK: Streams
 
     /// Records a message on a stream and delivers it to the attached connection, if any.

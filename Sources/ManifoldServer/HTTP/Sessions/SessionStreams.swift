@@ -86,6 +86,8 @@ struct SessionStreams<Subscriber: Hashable> {
 
     /// The number of buffered events (for tests and metrics).
     var bufferedCount: Int { buffer.count }
+    /// Whether a GET stream is attached to the standalone stream.
+    var hasStandaloneSubscriber: Bool { streams[Self.standalone]?.subscriber != nil }
 
     /// A new POST stream attached to `subscriber`, and the id of its priming event.
     mutating func openPostStream(for subscriber: Subscriber) -> (stream: Int, priming: EventID) {
