@@ -410,19 +410,7 @@ final class Suite {
         var clients: [StdioClient] = []
         defer { for client in clients { client.process.stop() } }
         for (i, server) in servers.enumerated() { clients.append(try server.connect(env, logName: "w3-\(i)")) }
-        var p50: [String: Spread] = [:]
-        var p99: [String: Spread] = [:]
-        var pipelined: [String: Spread] = [:]
-        for round in 0..<options.rounds {
-            for (server, client) in zip(servers, clients) {
-                note("round \(round + 1): \(server.label)")
-                let latencies = try client.sequential(add, count: n(1500), warmup: 50, maxSeconds: 5)
-                p50[server.label, default: Spread()].add(latencies.p50)
-                p99[server.label, default: Spread()].add(latencies.p99)
-                pipelined[server.label, default: Spread()].add(try client.pipelined(add, count: n(4000), window: 256, maxSeconds: 5))
-                note("  p50 \(Format.micros(latencies.p50))")
-            }
-        }
+        let (p50, p99, pipelined) = try roundTrips(servers, clients, sequential: n(1500), warmup: 50, pipelined: n(4000), maxSeconds: 5)
         let ratio = Spread(values: zip(p50[fronted.label]!.values, p50[direct.label]!.values).map { $0 / $1 })
         let throughput = Spread(values: zip(pipelined[fronted.label]!.values, pipelined[direct.label]!.values).map { $0 / $1 })
         var lines = [
@@ -455,19 +443,8 @@ final class Suite {
         var clients: [StdioClient] = []
         defer { for client in clients { client.process.stop() } }
         for (i, server) in servers.enumerated() { clients.append(try server.connect(env, logName: "w4-\(i)")) }
-        var p50: [String: Spread] = [:]
-        var p99: [String: Spread] = [:]
-        var pipelined: [String: Spread] = [:]
-        for round in 0..<options.rounds {
-            for (server, client) in zip(servers, clients) {
-                note("round \(round + 1): \(server.label)")
-                let latencies = try client.sequential(add, count: n(20000), warmup: 2000, maxSeconds: 3)
-                p50[server.label, default: Spread()].add(latencies.p50)
-                p99[server.label, default: Spread()].add(latencies.p99)
-                pipelined[server.label, default: Spread()].add(try client.pipelined(add, count: n(300_000), window: 256, maxSeconds: 3))
-                note("  p50 \(Format.micros(latencies.p50))")
-            }
-        }
+        let (p50, p99, pipelined) = try roundTrips(servers, clients, sequential: n(20000), warmup: 2000, pipelined: n(300_000),
+                                                   maxSeconds: 3)
         var rss: [String: Int] = [:]
         for (server, client) in zip(servers, clients) { rss[server.label] = client.process.treePeakRSSKiB() }
         let added = Spread(values: zip(p50[isolated.label]!.values, p50[inProcess.label]!.values).map { $0 - $1 })
@@ -491,5 +468,28 @@ final class Suite {
         lines.append("")
         target("W4: isolated adds ≤ 30 µs p50 per call", Format.spread(added, Format.micros), added.median <= 30)
         return lines.joined(separator: "\n")
+    }
+
+    /// Sequential p50/p99 and pipelined throughput of `add` on every server, round by round
+    /// (servers interleaved within a round), keyed by server label.
+    private func roundTrips(_ servers: [StdioServer], _ clients: [StdioClient], sequential: Int, warmup: Int,
+                            pipelined: Int, maxSeconds: Double) throws
+        -> (p50: [String: Spread], p99: [String: Spread], pipelined: [String: Spread])
+    {
+        var p50: [String: Spread] = [:]
+        var p99: [String: Spread] = [:]
+        var throughput: [String: Spread] = [:]
+        for round in 0..<options.rounds {
+            for (server, client) in zip(servers, clients) {
+                note("round \(round + 1): \(server.label)")
+                let latencies = try client.sequential(add, count: sequential, warmup: warmup, maxSeconds: maxSeconds)
+                p50[server.label, default: Spread()].add(latencies.p50)
+                p99[server.label, default: Spread()].add(latencies.p99)
+                throughput[server.label, default: Spread()].add(
+                    try client.pipelined(add, count: pipelined, window: 256, maxSeconds: maxSeconds))
+                note("  p50 \(Format.micros(latencies.p50))")
+            }
+        }
+        return (p50, p99, throughput)
     }
 }
