@@ -16,11 +16,10 @@ import Synchronization
 ///     ConnectionDeadlineHandler   header / request / idle timeouts → 408 or close
 ///     HTTPServerPipelineHandler   one request at a time, in order (NIOHTTP1)
 ///     HTTPServerProtocolErrorHandler  malformed HTTP → 400 (NIOHTTP1)
-///     RequestBodyCollector        head + body → HTTPRequest; body limit → 413
-///     HealthHandler               /healthz, /readyz
-///     RequestGuard                Host → 421, Origin → 403
-///     ProtectedResourceMetadataHandler  /.well-known/oauth-protected-resource (with `auth`)
-///     AuthenticationHandler       the HTTPAuthenticator hook (absent when pass-through)
+///     RequestGate                 head + body → HTTPRequest (body limit → 413), then the
+///                                 steps that may answer first: /healthz and /readyz, Host → 421
+///                                 and Origin → 403, protected-resource metadata and
+///                                 authentication (with `auth`)
 ///     StreamableHTTPHandler       MCP: sessions, JSON or SSE, GET streams, legacy SSE
 ///
 /// `start` binds and returns the bound address (port 0 picks a free port); `shutdown` stops
@@ -73,15 +72,8 @@ public final class HTTPEndpoint: Sendable {
         try sync.addHandler(deadlines)
         try sync.addHandler(HTTPServerPipelineHandler())
         try sync.addHandler(HTTPServerProtocolErrorHandler())
-        try sync.addHandler(RequestBodyCollector(limit: configuration.maxBodyBytes))
-        try sync.addHandler(HealthHandler(unhealthy: unhealthy))
-        try sync.addHandler(RequestGuard(policy: policy))
-        if let bearer = authenticator as? BearerAuthenticator {
-            try sync.addHandler(ProtectedResourceMetadataHandler(metadata: bearer.metadata))
-        }
-        if !(authenticator is PassThroughAuthenticator) {
-            try sync.addHandler(AuthenticationHandler(authenticator: authenticator))
-        }
+        try sync.addHandler(RequestGate(bodyLimit: configuration.maxBodyBytes, health: HealthProbes(unhealthy: unhealthy),
+                                        policy: policy, authenticator: authenticator))
         try sync.addHandler(StreamableHTTPHandler(endpoint: state))
     }
 

@@ -11,13 +11,16 @@ import NIOHTTP1
 final class HTTPRequest {
     let head: HTTPRequestHead
     let body: ByteBuffer
+    /// The headers the HTTP layer acts on, read once.
+    let fields: RequestHeaderFields
     /// Who the authentication step says sent the request, and its slice of the endpoint
     /// (nil: anonymous / pass-through).
     var principal: HTTPPrincipal?
 
-    init(head: HTTPRequestHead, body: ByteBuffer, principal: HTTPPrincipal? = nil) {
+    init(head: HTTPRequestHead, body: ByteBuffer, fields: RequestHeaderFields? = nil, principal: HTTPPrincipal? = nil) {
         self.head = head
         self.body = body
+        self.fields = fields ?? RequestHeaderFields(head.headers)
         self.principal = principal
     }
 
@@ -68,43 +71,5 @@ private func hexDigit(_ c: UInt8) -> UInt8? {
     case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
     case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
     default: return nil
-    }
-}
-
-/// Writing simple, complete responses (errors, health, 202) from any handler of the pipeline.
-enum HTTPResponder {
-    /// Writes a complete response with a body and flushes. `close` adds `connection: close` and
-    /// closes the connection after the write.
-    static func respond(
-        context: ChannelHandlerContext, version: HTTPVersion, status: HTTPResponseStatus,
-        contentType: String? = nil, body: [UInt8] = [], headers extra: HTTPHeaders = HTTPHeaders(),
-        keepAlive: Bool = true, close: Bool = false
-    ) {
-        var headers = extra
-        if let contentType { headers.add(name: "content-type", value: contentType) }
-        headers.add(name: "content-length", value: String(body.count))
-        if close { headers.replaceOrAdd(name: "connection", value: "close") }
-        let head = HTTPResponseHead(version: version, status: status, headers: headers)
-        context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
-        if !body.isEmpty {
-            var buffer = context.channel.allocator.buffer(capacity: body.count)
-            buffer.writeBytes(body)
-            context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
-        }
-        if close || !keepAlive {
-            let loopBound = context.loopBound
-            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
-                loopBound.value.close(promise: nil)
-            }
-        } else {
-            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
-        }
-    }
-
-    /// A plain-text response.
-    static func text(context: ChannelHandlerContext, version: HTTPVersion, status: HTTPResponseStatus,
-                     _ text: String, headers: HTTPHeaders = HTTPHeaders(), keepAlive: Bool = true, close: Bool = false) {
-        respond(context: context, version: version, status: status, contentType: "text/plain; charset=utf-8",
-                body: Array(text.utf8), headers: headers, keepAlive: keepAlive, close: close)
     }
 }

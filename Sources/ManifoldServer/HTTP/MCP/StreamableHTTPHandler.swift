@@ -98,7 +98,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
         }
         version = request.head.version
         keepAlive = request.head.isKeepAlive
-        cors = corsHeaders(request.head.headers)
+        cors = corsHeaders(origin: request.fields.origin)
         if endpoint.draining.load(ordering: .relaxed) {
             keepAlive = false
             refuse(.serviceUnavailable, "Service Unavailable: the server is shutting down", id: nil)
@@ -136,14 +136,14 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: POST
 
     private func post(_ request: HTTPRequest) {
-        let headers = request.head.headers
-        if let type = headers.first(name: "content-type"), type != "application/json",
+        let fields = request.fields
+        if let type = fields.contentType, type != "application/json",
             !type.lowercased().hasPrefix("application/json")
         {
             refuse(.unsupportedMediaType, "Unsupported Media Type: Content-Type must be application/json", id: nil)
             return
         }
-        let accept = AcceptedMedia(headers.first(name: "accept"))
+        let accept = AcceptedMedia(fields.accept)
         guard accept.json || accept.sse else {
             refuse(.notAcceptable, "Not Acceptable: Client must accept application/json or text/event-stream", id: nil)
             return
@@ -170,8 +170,8 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func postStateful(_ request: HTTPRequest, body: [UInt8], envelope: RPCEnvelope?, accept: AcceptedMedia,
                               isInitialize: Bool) {
-        let headers = request.head.headers
-        if let id = headers.first(name: "mcp-session-id") {
+        let fields = request.fields
+        if let id = fields.sessionID {
             guard let session = endpoint.sessions.checkOut(id) else {
                 refuse(.notFound, "Not Found: session does not exist or has ended; send initialize to start a new one",
                        id: envelope?.id)
@@ -184,7 +184,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
                        id: envelope?.id)
                 return
             }
-            if !isInitialize, let header = headers.first(name: "mcp-protocol-version"),
+            if !isInitialize, let header = fields.protocolVersion,
                 !ProtocolVersion(rawValue: header).isSupported
             {
                 endpoint.sessions.checkIn(id)
@@ -215,7 +215,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
     private func postStateless(_ request: HTTPRequest, body: [UInt8], envelope: RPCEnvelope?, accept: AcceptedMedia,
                                isInitialize: Bool) {
         var negotiated = ProtocolVersion.latest
-        if let header = request.head.headers.first(name: "mcp-protocol-version") {
+        if let header = request.fields.protocolVersion {
             let requested = ProtocolVersion(rawValue: header)
             guard requested.isSupported else {
                 refuse(.badRequest, Self.unsupportedVersionMessage(header), id: envelope?.id)
@@ -369,12 +369,12 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
                    id: nil, headers: headers)
             return
         }
-        let headers = request.head.headers
-        guard AcceptedMedia(headers.first(name: "accept")).sse else {
+        let fields = request.fields
+        guard AcceptedMedia(fields.accept).sse else {
             refuse(.notAcceptable, "Not Acceptable: Client must accept text/event-stream", id: nil)
             return
         }
-        guard let id = headers.first(name: "mcp-session-id") else {
+        guard let id = fields.sessionID else {
             refuse(.badRequest, "Bad Request: Mcp-Session-Id header is required", id: nil)
             return
         }
@@ -387,7 +387,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
             refuse(.notFound, "Not Found: session does not exist or has ended", id: nil)
             return
         }
-        if let header = headers.first(name: "mcp-protocol-version"), !ProtocolVersion(rawValue: header).isSupported {
+        if let header = fields.protocolVersion, !ProtocolVersion(rawValue: header).isSupported {
             endpoint.sessions.checkIn(id)
             refuse(.badRequest, Self.unsupportedVersionMessage(header), id: nil)
             return
@@ -402,7 +402,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
             if disconnected { hub.detach(subscriber) }
             sessions.checkIn(id)
         }
-        if let lastEventID = headers.first(name: "last-event-id") {
+        if let lastEventID = fields.lastEventID {
             // Replayed events are enqueued on this event loop: they are written after the head.
             switch hub.resume(after: lastEventID, subscriber) {
             case .malformed:
@@ -429,7 +429,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
                    headers: headers)
             return
         }
-        guard let id = request.head.headers.first(name: "mcp-session-id") else {
+        guard let id = request.fields.sessionID else {
             refuse(.badRequest, "Bad Request: Mcp-Session-Id header is required", id: nil)
             return
         }
@@ -454,8 +454,8 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
         writeComplete(.noContent, contentType: nil, body: [], headers: headers)
     }
 
-    private func corsHeaders(_ headers: HTTPHeaders) -> HTTPHeaders? {
-        guard let origin = headers.first(name: "origin") else { return nil }
+    private func corsHeaders(origin: String?) -> HTTPHeaders? {
+        guard let origin else { return nil }
         var cors = HTTPHeaders()
         cors.add(name: "access-control-allow-origin", value: origin)
         cors.add(name: "access-control-expose-headers", value: "mcp-session-id, mcp-protocol-version")
@@ -466,7 +466,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: Legacy HTTP+SSE (2024-11-05)
 
     private func legacyStream(_ request: HTTPRequest) {
-        guard AcceptedMedia(request.head.headers.first(name: "accept")).sse else {
+        guard AcceptedMedia(request.fields.accept).sse else {
             refuse(.notAcceptable, "Not Acceptable: Client must accept text/event-stream", id: nil)
             return
         }

@@ -55,42 +55,32 @@ public struct PassThroughAuthenticator: HTTPAuthenticator {
     public func authenticate(_ head: HTTPRequestHead, path: Substring) -> HTTPAuthDecision { .allow(principal: nil) }
 }
 
-/// Runs the endpoint's `HTTPAuthenticator` on each request. Not installed at all when the
-/// authenticator is the pass-through one, so the default pipeline pays nothing for it.
+/// Runs the endpoint's `HTTPAuthenticator` on each request: records who sent it, or answers
+/// the refusal. A step of `RequestGate`, absent when the authenticator is the pass-through
+/// one, so the default pipeline pays nothing for it.
 ///
 /// CORS preflights (`OPTIONS`) pass without credentials: browsers never attach them to a
 /// preflight, and the MCP handler answers a preflight with headers only, never with data.
-final class AuthenticationHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequest
-    typealias InboundOut = HTTPRequest
-    typealias OutboundOut = HTTPServerResponsePart
+struct AuthenticationStep {
+    let authenticator: any HTTPAuthenticator
 
-    private let authenticator: any HTTPAuthenticator
-
-    init(authenticator: any HTTPAuthenticator) {
-        self.authenticator = authenticator
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let request = self.unwrapInboundIn(data)
-        if request.head.method == .OPTIONS {
-            context.fireChannelRead(data)
-            return
-        }
+    /// Sets `request.principal` and returns nil, or returns the refusal.
+    func refusal(for request: HTTPRequest) -> HTTPAnswer? {
+        if request.head.method == .OPTIONS { return nil }
         switch authenticator.authenticate(request.head, path: request.path) {
         case .allow(let principal):
             request.principal = principal
-            context.fireChannelRead(data)
+            return nil
         case .deny(let status, var headers, let body):
             // CORS: a browser client must be able to read the challenge (and the PRM URL in it).
-            if let origin = request.head.headers.first(name: "origin") {
+            if let origin = request.fields.origin {
                 headers.add(name: "access-control-allow-origin", value: origin)
                 headers.add(name: "access-control-expose-headers", value: "www-authenticate, mcp-session-id, mcp-protocol-version")
                 headers.add(name: "vary", value: "origin")
             }
-            HTTPResponder.respond(context: context, version: request.head.version, status: status,
-                                  contentType: body.isEmpty ? nil : headers.first(name: "content-type") == nil ? "application/json" : nil,
-                                  body: body, headers: headers, keepAlive: request.head.isKeepAlive)
+            return HTTPAnswer(status: status,
+                              contentType: body.isEmpty ? nil : headers.first(name: "content-type") == nil ? "application/json" : nil,
+                              body: body, headers: headers)
         }
     }
 }

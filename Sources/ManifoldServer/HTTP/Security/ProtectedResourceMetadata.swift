@@ -83,14 +83,10 @@ struct ProtectedResourceMetadata: Sendable {
 }
 
 /// Answers the Protected Resource Metadata paths (`ProtectedResourceMetadata`) before
-/// authentication — a client without a token must be able to read them. Installed only on
-/// endpoints with `auth`. `GET`/`HEAD` → 200 JSON (readable from any origin: it is public
-/// metadata); `OPTIONS` → 204; other methods → 405.
-final class ProtectedResourceMetadataHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequest
-    typealias InboundOut = HTTPRequest
-    typealias OutboundOut = HTTPServerResponsePart
-
+/// authentication — a client without a token must be able to read them. A step of
+/// `RequestGate`, present only on endpoints with `auth`. `GET`/`HEAD` → 200 JSON (readable
+/// from any origin: it is public metadata); `OPTIONS` → 204; other methods → 405.
+struct ProtectedResourceMetadataResponder {
     private let metadata: ProtectedResourceMetadata
     private let paths: [String]
 
@@ -99,33 +95,28 @@ final class ProtectedResourceMetadataHandler: ChannelInboundHandler, RemovableCh
         self.paths = metadata.paths
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let request = self.unwrapInboundIn(data)
+    /// The answer when `request` asks for the metadata, else nil.
+    func answer(_ request: HTTPRequest) -> HTTPAnswer? {
         let path = request.path
         guard path.hasPrefix(ProtectedResourceMetadata.wellKnown),
             paths.contains(where: { $0[...] == path || ($0 + "/")[...] == path })
-        else {
-            context.fireChannelRead(data)
-            return
-        }
+        else { return nil }
         var headers = HTTPHeaders()
         headers.add(name: "access-control-allow-origin", value: "*")
         let head = request.head
         switch head.method {
         case .GET, .HEAD:
-            let body = metadata.document(resource: metadata.resourceURI(host: head.headers.first(name: "host")))
+            let body = metadata.document(resource: metadata.resourceURI(host: request.fields.host))
             headers.add(name: "cache-control", value: "max-age=3600")
-            HTTPResponder.respond(context: context, version: head.version, status: .ok, contentType: "application/json",
-                                  body: head.method == .HEAD ? [] : body, headers: headers, keepAlive: head.isKeepAlive)
+            return HTTPAnswer(status: .ok, contentType: "application/json", body: head.method == .HEAD ? [] : body,
+                              headers: headers)
         case .OPTIONS:
             headers.add(name: "access-control-allow-methods", value: "GET, OPTIONS")
             headers.add(name: "allow", value: "GET, HEAD, OPTIONS")
-            HTTPResponder.respond(context: context, version: head.version, status: .noContent, headers: headers,
-                                  keepAlive: head.isKeepAlive)
+            return HTTPAnswer(status: .noContent, headers: headers)
         default:
             headers.add(name: "allow", value: "GET, HEAD, OPTIONS")
-            HTTPResponder.respond(context: context, version: head.version, status: .methodNotAllowed, headers: headers,
-                                  keepAlive: head.isKeepAlive)
+            return HTTPAnswer(status: .methodNotAllowed, headers: headers)
         }
     }
 }
