@@ -126,6 +126,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], path: "Benchmarks/ManifoldBench"),
         .testTarget(name: "ManifoldProtocolTests", dependencies: ["ManifoldProtocol"]),
+        .testTarget(name: "ManifoldIOTests", dependencies: ["ManifoldIO"]),
         .testTarget(name: "ManifoldCoreTests", dependencies: ["ManifoldCore"]),
         .testTarget(name: "ManifoldManifestTests", dependencies: ["ManifoldManifest"]),
         // Loads the built Swift plugins with a test host; deliberately without ManifoldPluginKit, so the

@@ -13,8 +13,13 @@ import Darwin
 /// A reader that already holds more requests than it has answered can `cork` the writer: frames
 /// are then only queued, and `uncork` (before the reader blocks for more input) writes them all
 /// at once — one system call for a whole batch of pipelined requests instead of one per answer.
+///
+/// A write that fails (the reader closed its end: `EPIPE`) breaks the writer for good: later
+/// frames are dropped, and `onBroken` runs once with the `errno`, so the owner can tell its peer
+/// is gone instead of waiting for answers that cannot come.
 public final class FrameWriter: @unchecked Sendable {
     private let fd: Int32
+    private let onBroken: (@Sendable (_ errno: Int32) -> Void)?
     private var mutex = pthread_mutex_t()
     // Protected by `mutex`.
     private var pending: [UInt8] = []
@@ -22,8 +27,9 @@ public final class FrameWriter: @unchecked Sendable {
     private var corked = false
     private var broken = false
 
-    public init(fd: Int32) {
+    public init(fd: Int32, onBroken: (@Sendable (_ errno: Int32) -> Void)? = nil) {
         self.fd = fd
+        self.onBroken = onBroken
         pthread_mutex_init(&mutex, nil)
         pending.reserveCapacity(64 * 1024)
     }
@@ -71,19 +77,22 @@ public final class FrameWriter: @unchecked Sendable {
         writing = true
         var batch: [UInt8] = []
         batch.reserveCapacity(64 * 1024)
+        var failure: Int32?
         while !pending.isEmpty && !corked {
             swap(&batch, &pending)
             pthread_mutex_unlock(&mutex)
-            let ok = writeAll(batch)
+            let error = writeAll(batch)
             batch.removeAll(keepingCapacity: true)
             pthread_mutex_lock(&mutex)
-            if !ok {
+            if let error, !broken {
                 broken = true
+                failure = error
                 pending.removeAll()
             }
         }
         writing = false
         pthread_mutex_unlock(&mutex)
+        if let failure { onBroken?(failure) }
     }
 
     /// Replaces CR and LF from `start` on by spaces, with memchr (vectorized): frames built by
@@ -100,18 +109,19 @@ public final class FrameWriter: @unchecked Sendable {
         }
     }
 
-    private func writeAll(_ bytes: [UInt8]) -> Bool {
+    /// Writes every byte; returns the `errno` of a failed write, or nil.
+    private func writeAll(_ bytes: [UInt8]) -> Int32? {
         bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    return false
+                    return errno
                 }
                 offset += n
             }
-            return true
+            return nil
         }
     }
 }

@@ -139,9 +139,10 @@ time.sleep(30)
 '''
 
 
-async def test_a_backend_that_stops_reading_does_not_take_the_host_down(tmp_path):
-    """Writing to a backend whose stdin is closed fails that backend's call (EPIPE); it must
-    not kill the host with SIGPIPE — the other mounts keep answering."""
+async def test_a_backend_that_stops_reading_fails_its_call_at_once(tmp_path):
+    """Writing to a backend whose stdin is closed (EPIPE) must not kill the host with SIGPIPE,
+    and must not leave the call waiting for an answer that cannot come: the host stops that
+    backend and the call fails at once, saying why; the other mounts keep answering."""
     script = tmp_path / "deaf.py"
     script.write_text(DEAF_SERVER)
     manifest = write_manifest(tmp_path, "deaf.yaml", f"""
@@ -154,8 +155,13 @@ mounts:
 """)
     async with connect(manifest) as client:
         assert text_of(await client.call_tool("math_add", {"a": 1, "b": 2})) == "3"
-        with pytest.raises((McpError, TimeoutError)):
-            # The backend cannot read it: this call fails (today by the client's timeout — the
-            # host does not yet turn EPIPE into an immediate error).
-            await client.call_tool("deaf_hello", {}, timeout=3)
+        started = time.monotonic()
+        with pytest.raises(McpError) as raised:
+            await client.call_tool("deaf_hello", {}, timeout=20)
+        elapsed = time.monotonic() - started
+        # The host's SIGTERM ends the deaf server (it does not handle it), well before the
+        # two-second SIGKILL and the client's timeout.
+        assert elapsed < 2.0, f"the call to the deaf backend took {elapsed:.2f}s"
+        assert "stopped reading its input" in raised.value.error.message, raised.value.error.message
         assert text_of(await client.call_tool("math_add", {"a": 20, "b": 22})) == "42"
+        assert "' stopped reading its input (Broken pipe)" in client.stderr()

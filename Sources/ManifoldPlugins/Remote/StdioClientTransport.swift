@@ -14,6 +14,9 @@ public final class StdioClientTransport: ClientTransport {
         var process: Process?
         var writer: FrameWriter?
         var closing = false
+        /// Why the host stopped the child (it stopped reading its stdin) and the last signal
+        /// sent for it: the reason `onClose` reports if the child ended of that signal.
+        var stop: (reason: String, signal: Int32)?
     }
     private let state = Mutex(State())
 
@@ -46,19 +49,24 @@ public final class StdioClientTransport: ClientTransport {
         process.standardError = FileHandle.standardError
         try withUnblockedSignals { try process.run() }
         let readFD = fromChild.fileHandleForReading.fileDescriptor
-        let writer = FrameWriter(fd: toChild.fileHandleForWriting.fileDescriptor)
+        let name = executable
+        let writer = FrameWriter(fd: toChild.fileHandleForWriting.fileDescriptor) { [weak self] error in
+            // A child that no longer reads its requests cannot answer them: stop it, so its
+            // calls fail now (through onClose) instead of at the client's timeout.
+            let reason = "'\(name)' stopped reading its input (\(String(cString: strerror(error))))"
+            self?.stop(because: reason)
+        }
         state.withLock { s in
             s.process = process
             s.writer = writer
         }
-        let name = executable
         let thread = Thread {
             var reader = LineReader(fd: readFD, chunk: 64 * 1024)
             while let line = reader.next() { onMessage(line, nil) }
             process.waitUntilExit()
             // Keep the pipes open until the child is gone.
             withExtendedLifetime((toChild, fromChild)) {}
-            onClose(Self.describeExit(of: process, name: name))
+            onClose(self.describeEnd(of: process, name: name))
         }
         thread.name = "manifold.stdio-client"
         thread.start()
@@ -75,6 +83,33 @@ public final class StdioClientTransport: ClientTransport {
         }
         guard let process, process.isRunning else { return }
         process.terminate()
+    }
+
+    /// Stops the child (SIGTERM now, SIGKILL if it still runs two seconds later); `reason` is
+    /// what `onClose` will report instead of the exit status.
+    private func stop(because reason: String) {
+        let process = state.withLock { s -> Process? in
+            guard s.stop == nil, !s.closing, let process = s.process, process.isRunning else { return nil }
+            s.stop = (reason, SIGTERM)
+            return process
+        }
+        guard let process else { return }
+        process.terminate()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [weak self] in
+            guard process.isRunning else { return }
+            self?.state.withLock { $0.stop?.signal = SIGKILL }
+            kill(process.processIdentifier, SIGKILL)
+        }
+    }
+
+    /// Why the child ended: the host's reason when the host's signal ended it, else its exit.
+    private func describeEnd(of process: Process, name: String) -> String {
+        if let stop = state.withLock({ $0.stop }), process.terminationReason == .uncaughtSignal,
+            process.terminationStatus == stop.signal
+        {
+            return stop.reason
+        }
+        return Self.describeExit(of: process, name: name)
     }
 
     /// The child's process id (for tests and `inspect`).
