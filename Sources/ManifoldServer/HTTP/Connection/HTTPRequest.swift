@@ -10,14 +10,16 @@ import NIOHTTP1
 /// see it; the handlers in front never keep it.
 final class HTTPRequest {
     let head: HTTPRequestHead
-    let body: ByteBuffer
+    /// The whole body (filled in by `RequestAssembly` as its parts arrive).
+    var body: ByteBuffer
     /// The headers the HTTP layer acts on, read once.
     let fields: RequestHeaderFields
     /// Who the authentication step says sent the request, and its slice of the endpoint
     /// (nil: anonymous / pass-through).
     var principal: HTTPPrincipal?
 
-    init(head: HTTPRequestHead, body: ByteBuffer, fields: RequestHeaderFields? = nil, principal: HTTPPrincipal? = nil) {
+    init(head: HTTPRequestHead, body: ByteBuffer = ByteBuffer(), fields: RequestHeaderFields? = nil,
+         principal: HTTPPrincipal? = nil) {
         self.head = head
         self.body = body
         self.fields = fields ?? RequestHeaderFields(head.headers)

@@ -27,7 +27,8 @@ struct RequestAssembly {
 
     private enum State {
         case idle
-        case collecting(HTTPRequestHead, RequestHeaderFields, ByteBuffer?)
+        /// The head arrived; `hasBody` once a body part did.
+        case collecting(HTTPRequest, hasBody: Bool)
         /// Refused: ignore parts until the connection closes.
         case refused
     }
@@ -42,27 +43,26 @@ struct RequestAssembly {
     mutating func receive(_ part: HTTPServerRequestPart) -> Action {
         switch (part, state) {
         case (.head(let head), .idle):
-            let fields = RequestHeaderFields(head.headers)
-            if let declared = fields.contentLength.flatMap(Int.init), declared > limit {
+            let request = HTTPRequest(head: head)
+            if let declared = request.fields.contentLength.flatMap(Int.init), declared > limit {
                 return refuse(head)
             }
-            state = .collecting(head, fields, nil)
-            if fields.expect?.lowercased() == "100-continue" { return .sendContinue(head) }
+            state = .collecting(request, hasBody: false)
+            if request.fields.expect?.lowercased() == "100-continue" { return .sendContinue(head) }
             return .none
-        case (.body(var chunk), .collecting(let head, let fields, let collected)):
-            guard var collected else {
-                if chunk.readableBytes > limit { return refuse(head) }
-                state = .collecting(head, fields, chunk)
+        case (.body(var chunk), .collecting(let request, let hasBody)):
+            guard hasBody else {
+                if chunk.readableBytes > limit { return refuse(request.head) }
+                request.body = chunk  // the usual single chunk: no copy
+                state = .collecting(request, hasBody: true)
                 return .none
             }
-            if collected.readableBytes + chunk.readableBytes > limit { return refuse(head) }
-            state = .idle  // drop the reference so the write below does not copy
-            collected.writeBuffer(&chunk)
-            state = .collecting(head, fields, collected)
+            if request.body.readableBytes + chunk.readableBytes > limit { return refuse(request.head) }
+            request.body.writeBuffer(&chunk)
             return .none
-        case (.end, .collecting(let head, let fields, let body)):
+        case (.end, .collecting(let request, _)):
             state = .idle
-            return .complete(HTTPRequest(head: head, body: body ?? ByteBuffer(), fields: fields))
+            return .complete(request)
         case (_, .refused):
             return .none
         case (.head, _), (.body, _), (.end, _):

@@ -136,14 +136,13 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: POST
 
     private func post(_ request: HTTPRequest) {
-        let fields = request.fields
-        if let type = fields.contentType, type != "application/json",
+        if let type = request.fields.contentType, type != "application/json",
             !type.lowercased().hasPrefix("application/json")
         {
             refuse(.unsupportedMediaType, "Unsupported Media Type: Content-Type must be application/json", id: nil)
             return
         }
-        let accept = AcceptedMedia(fields.accept)
+        let accept = AcceptedMedia(request.fields.accept)
         guard accept.json || accept.sse else {
             refuse(.notAcceptable, "Not Acceptable: Client must accept application/json or text/event-stream", id: nil)
             return
@@ -170,8 +169,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private func postStateful(_ request: HTTPRequest, body: [UInt8], envelope: RPCEnvelope?, accept: AcceptedMedia,
                               isInitialize: Bool) {
-        let fields = request.fields
-        if let id = fields.sessionID {
+        if let id = request.fields.sessionID {
             guard let session = endpoint.sessions.checkOut(id) else {
                 refuse(.notFound, "Not Found: session does not exist or has ended; send initialize to start a new one",
                        id: envelope?.id)
@@ -184,7 +182,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
                        id: envelope?.id)
                 return
             }
-            if !isInitialize, let header = fields.protocolVersion,
+            if !isInitialize, let header = request.fields.protocolVersion,
                 !ProtocolVersion(rawValue: header).isSupported
             {
                 endpoint.sessions.checkIn(id)
@@ -369,12 +367,11 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
                    id: nil, headers: headers)
             return
         }
-        let fields = request.fields
-        guard AcceptedMedia(fields.accept).sse else {
+        guard AcceptedMedia(request.fields.accept).sse else {
             refuse(.notAcceptable, "Not Acceptable: Client must accept text/event-stream", id: nil)
             return
         }
-        guard let id = fields.sessionID else {
+        guard let id = request.fields.sessionID else {
             refuse(.badRequest, "Bad Request: Mcp-Session-Id header is required", id: nil)
             return
         }
@@ -387,7 +384,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
             refuse(.notFound, "Not Found: session does not exist or has ended", id: nil)
             return
         }
-        if let header = fields.protocolVersion, !ProtocolVersion(rawValue: header).isSupported {
+        if let header = request.fields.protocolVersion, !ProtocolVersion(rawValue: header).isSupported {
             endpoint.sessions.checkIn(id)
             refuse(.badRequest, Self.unsupportedVersionMessage(header), id: nil)
             return
@@ -402,7 +399,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
             if disconnected { hub.detach(subscriber) }
             sessions.checkIn(id)
         }
-        if let lastEventID = fields.lastEventID {
+        if let lastEventID = request.fields.lastEventID {
             // Replayed events are enqueued on this event loop: they are written after the head.
             switch hub.resume(after: lastEventID, subscriber) {
             case .malformed:
