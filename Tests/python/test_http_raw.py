@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURE_MANIFESTS, MANIFESTS, ROOT, HTTPServerProcess
+from conftest import FIXTURE_MANIFESTS, MANIFESTS, ROOT, HTTPServerProcess, run_manifold
 
 pytestmark = pytest.mark.usefixtures("manifold_bin")
 
@@ -117,6 +118,35 @@ def server(http_server, tmp_path) -> HTTPServerProcess:
 def test_port_zero_is_announced_on_stderr_and_in_the_port_file(server):
     assert server.port > 0
     assert f"listening on http://127.0.0.1:{server.port}/mcp" in server.stderr()
+
+
+def event_loop_threads(server: HTTPServerProcess) -> int:
+    """The host's NIO event-loop threads (named NIO-ELT-…), read from /proc."""
+    return sum(1 for comm in Path(f"/proc/{server.process.pid}/task").glob("*/comm")
+               if comm.read_text().startswith("NIO-ELT"))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux CPU affinity")
+def test_one_event_loop_per_usable_core_or_as_many_as_asked(http_server, tmp_path):
+    """By default one event loop per core the host may run on — under `taskset` that is the cores
+    it was given, not the machine's — and exactly `--event-loops` when given; each answers."""
+    manifest = raw_manifest(tmp_path, endpoint=False)
+    allowed = sorted(os.sched_getaffinity(0))
+    default = http_server(manifest)
+    assert 1 <= event_loop_threads(default) <= len(allowed)
+    saved = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {allowed[0]})  # the child inherits it, as under `taskset -c N`
+    try:
+        pinned = http_server(manifest)
+    finally:
+        os.sched_setaffinity(0, saved)
+    assert event_loop_threads(pinned) == 1
+    explicit = http_server(manifest, extra_args=("--event-loops", "3"))
+    assert event_loop_threads(explicit) == 3
+    for server in (default, pinned, explicit):
+        assert call(server, initialize(server)).json["result"]["content"][0]["text"] == "5"
+    refused = run_manifold("serve", str(manifest), "--http", "127.0.0.1:0", "--event-loops", "0")
+    assert refused.returncode != 0 and "--event-loops must be ≥ 1" in refused.stderr
 
 
 def test_the_flag_and_the_manifest_endpoints_listen_together(http_server, tmp_path):

@@ -46,6 +46,10 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("shutdown-timeout"), help: "Seconds requests in flight get to finish on SIGTERM / SIGINT.")
     var shutdownTimeout: Double = 10
 
+    @Option(name: .customLong("event-loops"), help: ArgumentHelp(
+        "Event-loop threads of the HTTP endpoints (default: one per core this process may run on).", valueName: "n"))
+    var eventLoops: Int?
+
     func validate() throws {
         for address in http {
             do {
@@ -55,6 +59,7 @@ struct Serve: ParsableCommand {
             }
         }
         guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must be ≥ 0") }
+        if let eventLoops, eventLoops < 1 { throw ValidationError("--event-loops must be ≥ 1") }
     }
 
     func run() throws {
@@ -94,7 +99,7 @@ struct Serve: ParsableCommand {
         let followed = FollowedViews()
         reloads.onReload { snapshot in followed.apply(snapshot.manifest.endpoints, logger: loaded.logger) }
 
-        let servers = HTTPServerGroup()
+        let servers = HTTPServerGroup(threads: eventLoops ?? HTTPServerGroup.defaultEventLoops)
         var ports: [Int] = []
         let composition = loaded.composition
         for (spec, endpoint, index) in httpEndpoints {
