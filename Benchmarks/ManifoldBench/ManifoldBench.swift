@@ -48,6 +48,7 @@ struct SuiteCommand: ParsableCommand {
     @Flag(help: "Fewer calls and rounds, for a quick look (not for BENCHMARKS.md).") var quick = false
     @Flag(help: "Skip the stateful-session HTTP server.") var noStateful = false
     @Option(help: "Also write the report to this file.") var output: String?
+    @Flag(help: "HTTP: run the servers on CPU 0 with one event loop and wrk (one thread per other CPU) on the rest, so client and server do not take turns on the same cores.") var pin = false
 
     func run() throws {
         let env = try BenchEnvironment(root: root, manifold: manifold, python: python, work: work, baseline: baseline)
@@ -58,6 +59,10 @@ struct SuiteCommand: ParsableCommand {
         options.wrkThreads = threads
         options.scale = quick ? 0.2 : 1
         options.includeStateful = !noStateful
+        if pin {
+            options.pinning = try CPUPinning.split()
+            options.wrkThreads = options.pinning.clientCPUs
+        }
         if let only { options.sections = Set(only.split(separator: ",").map { String($0).trimmed }) }
         if !env.hasPeer { note("no FastMCP peer (\(env.python)): peers are skipped") }
         let report = try Suite(env: env, options: options).run()

@@ -17,6 +17,8 @@ final class Suite {
         var scale = 1.0
         var sections: Set<String> = ["http", "stdio", "w2", "w3", "w4"]
         var includeStateful = true
+        /// HTTP section: servers on CPU 0 (one event loop), wrk on the other CPUs.
+        var pinning = CPUPinning.none
     }
 
     let env: BenchEnvironment
@@ -92,7 +94,7 @@ final class Suite {
         unlink(portFile)
         var argv = [binary ?? env.manifold, "serve", env.manifest("bench.yaml"), "--http", "127.0.0.1:0", "--port-file", portFile]
         if stateless { argv.append("--stateless") }
-        let process = try ChildProcess.spawn(argv, label: label, pipes: false, logPath: env.log(log), environment: manifoldEnv)
+        let process = try ChildProcess.spawn(options.pinning.server(argv), label: label, pipes: false, logPath: env.log(log), environment: manifoldEnv)
         let port = try HTTPServer.waitForPortFile(portFile, process: process)
         return HTTPServer(label: label, process: process, port: port, path: "/mcp", echoesIDs: true)
     }
@@ -103,7 +105,10 @@ final class Suite {
         defer { for server in servers { server.process.stop() } }
         let portFile = "\(env.work)/ceiling.port"
         unlink(portFile)
-        let ceilingProcess = try ChildProcess.spawn([env.bench, "ceiling", "--port", "0", "--port-file", portFile],
+        var ceilingArgv = [env.bench, "ceiling", "--port", "0", "--port-file", portFile]
+        // As many event loops as Manifold: it counts the CPUs it may run on, the ceiling is told.
+        if options.pinning != .none { ceilingArgv += ["--threads", "1"] }
+        let ceilingProcess = try ChildProcess.spawn(options.pinning.server(ceilingArgv),
                                                     label: "ceiling", pipes: false, logPath: env.log("http-ceiling"))
         let ceiling = HTTPServer(label: "ceiling (bare NIO, fixed body)", process: ceilingProcess,
                                  port: try HTTPServer.waitForPortFile(portFile, process: ceilingProcess), path: "/mcp",
@@ -123,7 +128,7 @@ final class Suite {
         var fastmcp: HTTPServer?
         if env.hasPeer {
             let port = freePort()
-            let process = try ChildProcess.spawn([env.python, env.peerScript, "http", String(port), "3", "3"],
+            let process = try ChildProcess.spawn(options.pinning.server([env.python, env.peerScript, "http", String(port), "3", "3"]),
                                                  label: "FastMCP 4.1.2 host", pipes: false, logPath: env.log("http-fastmcp"))
             fastmcp = HTTPServer(label: "FastMCP 4.1.2 host (stateless, JSON)", process: process, port: port, path: "/mcp",
                                  echoesIDs: true)
@@ -158,7 +163,7 @@ final class Suite {
                 let result = try Wrk.run(url: server.url, path: server.path, call: add, checkIDs: server.echoesIDs,
                                          sessionID: client.sessionID, threads: options.wrkThreads,
                                          connections: options.wrkConnections, seconds: options.wrkSeconds,
-                                         workDirectory: env.work)
+                                         workDirectory: env.work, pinning: options.pinning)
                 let cpu = (server.process.treeCPUSeconds() - cpuBefore) * 1e6 / Double(max(1, result.requests))
                 cpuPerRequest[server.label, default: Spread()].add(cpu)
                 if server.label == ceiling.label { ceilingCPU = cpu }
@@ -175,7 +180,9 @@ final class Suite {
             }
         }
         var lines = [
-            "## HTTP: W1 `tools/call p1_add`, wrk -t\(options.wrkThreads) -c\(options.wrkConnections) -d\(options.wrkSeconds)s\n",
+            "## HTTP: W1 `tools/call p1_add`, wrk -t\(options.wrkThreads) -c\(options.wrkConnections) -d\(options.wrkSeconds)s"
+                + (options.pinning == .none ? "" : ", pinned") + "\n",
+            options.pinning.description,
             "Each request is one JSON-RPC `tools/call` with its own id (Lua script checks 2xx and, except for the ceiling, that",
             "each answer carries the id of its request). Sequential: one keep-alive connection, native client.\n",
             "CPU per request: user + system time of the server process (all threads) during the wrk run, divided by the",

@@ -78,13 +78,14 @@ enum Wrk {
 
     /// Runs `wrk -t<threads> -c<connections> -d<seconds>s` against `url` posting `call`.
     static func run(url: String, path: String, call: CallTemplate, checkIDs: Bool, sessionID: String?,
-                    threads: Int, connections: Int, seconds: Int, workDirectory: String) throws -> Result {
+                    threads: Int, connections: Int, seconds: Int, workDirectory: String,
+                    pinning: CPUPinning = .none) throws -> Result {
         let scriptPath = workDirectory + "/mcp-post.lua"
         if readFile(scriptPath) != script { try writeFile(scriptPath, script) }
         let outPath = workDirectory + "/wrk.out"
-        let argv = ["wrk", "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", scriptPath, url, "--",
+        let argv = pinning.client(["wrk", "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", scriptPath, url, "--",
                     String(decoding: call.prefix, as: UTF8.self), String(decoding: call.suffix, as: UTF8.self),
-                    checkIDs ? "check" : "nocheck", path, sessionID ?? ""]
+                    checkIDs ? "check" : "nocheck", path, sessionID ?? ""])
         let child = try ChildProcess.spawnCapturingOutput(argv, label: "wrk", outputPath: outPath)
         var status: Int32 = 0
         while waitpid(child, &status, 0) < 0 && errno == EINTR {}
