@@ -19,6 +19,8 @@ final class Suite {
         var includeStateful = true
         /// HTTP section: servers on CPU 0 (one event loop), wrk on the other CPUs.
         var pinning = CPUPinning.none
+        /// Keep the CPUs from idling (`AwakeCPUs`) for the whole run.
+        var awake = false
     }
 
     let env: BenchEnvironment
@@ -37,6 +39,9 @@ final class Suite {
 
     func run() throws -> String {
         signal(SIGPIPE, SIG_IGN)
+        let spinners = options.awake
+            ? try AwakeCPUs(cpus: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), logPath: env.log("spinners")) : nil
+        defer { spinners?.stop() }
         var out: [String] = []
         out.append("# Manifold benchmarks\n")
         out.append(header())
@@ -70,7 +75,7 @@ final class Suite {
         return """
         Machine: \(cores) cores, Linux \(release) \(machine); load average at the start: \(loadAverage()).
         Every ratio is taken between figures of the same run, round by round (\(options.rounds) rounds,
-        servers interleaved); "median (min–max)" over the rounds.
+        servers interleaved); "median (min–max)" over the rounds.\(options.awake ? "\nCPUs kept awake (`--awake`): one `nice 19` spinner per CPU for the whole run." : "")
 
         """
     }
