@@ -147,23 +147,27 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
             refuse(.notAcceptable, "Not Acceptable: Client must accept application/json or text/event-stream", id: nil)
             return
         }
-        let body = Array(request.body.readableBytesView)
-        var envelope: RPCEnvelope?
-        let first = body.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
-        if first != UInt8(ascii: "[") {
-            switch RPCEnvelope.parse(body) {
-            case .failure(let error):
-                writeComplete(.badRequest, contentType: "application/json", body: RPCMessage.error(error))
-                return
-            case .success(let parsed):
-                envelope = parsed
-            }
-        }
+        guard let (body, envelope) = readMessage(request) else { return }
         let isInitialize = envelope?.kind == .request && envelope?.method == MCPMethod.initialize
         if configuration.stateless {
             postStateless(request, body: body, envelope: envelope, accept: accept, isInitialize: isInitialize)
         } else {
             postStateful(request, body: body, envelope: envelope, accept: accept, isInitialize: isInitialize)
+        }
+    }
+
+    /// The POST body and, unless it is a batch (`[`), its envelope parsed once; nil after
+    /// answering `400` with the JSON-RPC parse error when it is not a valid message.
+    private func readMessage(_ request: HTTPRequest) -> (body: [UInt8], envelope: RPCEnvelope?)? {
+        let body = Array(request.body.readableBytesView)
+        let first = body.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        guard first != UInt8(ascii: "[") else { return (body, nil) }
+        switch RPCEnvelope.parse(body) {
+        case .failure(let error):
+            writeComplete(.badRequest, contentType: "application/json", body: RPCMessage.error(error))
+            return nil
+        case .success(let envelope):
+            return (body, envelope)
         }
     }
 
@@ -492,18 +496,7 @@ final class StreamableHTTPHandler: ChannelInboundHandler, RemovableChannelHandle
             refuse(.notFound, "Not Found: session does not exist or has ended", id: nil)
             return
         }
-        let body = Array(request.body.readableBytesView)
-        let first = body.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
-        var envelope: RPCEnvelope?
-        if first != UInt8(ascii: "[") {
-            switch RPCEnvelope.parse(body) {
-            case .failure(let error):
-                writeComplete(.badRequest, contentType: "application/json", body: RPCMessage.error(error))
-                return
-            case .success(let parsed):
-                envelope = parsed
-            }
-        }
+        guard let (body, envelope) = readMessage(request) else { return }
         writeComplete(.accepted, contentType: nil, body: [])
         let reply = LegacyReply(session: session)
         if let envelope {
