@@ -132,7 +132,9 @@ let package = Package(
         // Loads the built Swift plugins with a test host; deliberately without ManifoldPluginKit, so the
         // plugins' copies of the kit are the only ones in the process.
         .testTarget(name: "ManifoldPluginKitTests", dependencies: ["CManifoldABI"]),
-        .testTarget(name: "ManifoldPluginsTests", dependencies: ["ManifoldPlugins", "ManifoldManifest"]),
+        // What several test targets share (TemporaryFolder).
+        .target(name: "ManifoldTestSupport", path: "Tests/Support"),
+        .testTarget(name: "ManifoldPluginsTests", dependencies: ["ManifoldPlugins", "ManifoldManifest", "ManifoldTestSupport"]),
         .testTarget(name: "ManifoldServerTests", dependencies: [
             "ManifoldServer",
             .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -145,7 +147,9 @@ let package = Package(
         .testTarget(name: "SwiftSDKClientTests", dependencies: [.product(name: "MCP", package: "swift-sdk")]),
         .testTarget(name: "ManifoldFFITests", dependencies: ["ManifoldPlugins", "ManifoldManifest", "ManifoldCore"]),
         // Hot reload, watched folders, discovery in a runner (docs/RELOAD.md).
-        .testTarget(name: "ManifoldReloadTests", dependencies: ["ManifoldPlugins", "ManifoldManifest", "ManifoldCore"]),
+        .testTarget(name: "ManifoldReloadTests", dependencies: [
+            "ManifoldPlugins", "ManifoldManifest", "ManifoldCore", "ManifoldTestSupport",
+        ]),
         // The server mesh: remote transports (HTTP, SSE), per-mount transforms, mcpServers files.
         .testTarget(name: "ManifoldMeshTests", dependencies: [
             "ManifoldPlugins", "ManifoldManifest", "ManifoldCore",

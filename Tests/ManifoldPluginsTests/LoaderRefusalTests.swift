@@ -1,6 +1,7 @@
 import CManifoldABI
 import Foundation
 import ManifoldManifest
+import ManifoldTestSupport
 import Testing
 @testable import ManifoldPlugins
 

@@ -3,6 +3,7 @@ import Dispatch
 import ManifoldCore
 import ManifoldManifest
 import ManifoldProtocol
+import ManifoldTestSupport
 import Synchronization
 import Testing
 @testable import ManifoldPlugins

@@ -3,6 +3,7 @@ import Logging
 import ManifoldCore
 import ManifoldManifest
 import ManifoldProtocol
+import ManifoldTestSupport
 import Synchronization
 import Testing
 @testable import ManifoldPlugins
@@ -21,27 +22,6 @@ let sharedRuntime = NativeRuntime(threads: 4)
 let testLogger = Logger(label: "manifold.plugins.tests")
 
 // MARK: Manifests
-
-/// A temporary folder for one test's plugin manifests, removed when the test ends.
-final class TemporaryFolder {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("manifold-plugins-tests-" + UUID().uuidString)
-            .standardizedFileURL.path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// Writes a file and returns its absolute path.
-    @discardableResult
-    func write(_ name: String, _ contents: String) -> String {
-        let file = path + "/" + name
-        try! contents.write(toFile: file, atomically: true, encoding: .utf8)
-        return file
-    }
-}
 
 /// A plugin manifest as the loader receives it, "written" in `folder`.
 func pluginManifest(id: String, library: String, in folder: TemporaryFolder, sha256: String? = nil,

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ManifoldTestSupport
 import Testing
 @testable import ManifoldPlugins
 

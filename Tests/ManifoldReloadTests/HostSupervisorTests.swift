@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import ManifoldCore
 import ManifoldManifest
+import ManifoldTestSupport
 import Testing
 @testable import ManifoldPlugins
 

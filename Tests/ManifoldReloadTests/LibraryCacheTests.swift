@@ -1,5 +1,6 @@
 import Foundation
 import ManifoldManifest
+import ManifoldTestSupport
 import Testing
 @testable import ManifoldPlugins
 

@@ -1,6 +1,7 @@
 import Foundation
 import ManifoldCore
 import ManifoldManifest
+import ManifoldTestSupport
 import Testing
 @testable import ManifoldPlugins
 

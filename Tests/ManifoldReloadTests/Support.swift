@@ -21,44 +21,6 @@ let sharedRuntime = NativeRuntime(threads: 8)
 
 let testLogger = Logger(label: "manifold.reload.tests")
 
-/// A temporary folder, removed when the value goes.
-final class TemporaryFolder: @unchecked Sendable {
-    let path: String
-
-    init() {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("manifold-reload-tests-" + UUID().uuidString)
-            .standardizedFileURL.path
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// Writes a file (atomically: a temporary file renamed into place) and returns its path.
-    @discardableResult
-    func write(_ name: String, _ contents: String) -> String {
-        let file = path + "/" + name
-        try! FileManager.default.createDirectory(atPath: URL(fileURLWithPath: file).deletingLastPathComponent().path,
-                                                 withIntermediateDirectories: true)
-        try! contents.write(toFile: file, atomically: true, encoding: .utf8)
-        return file
-    }
-
-    /// Copies a file in (atomically) and returns the destination.
-    @discardableResult
-    func copy(_ source: String, as name: String) -> String {
-        let destination = path + "/" + name
-        let data = FileManager.default.contents(atPath: source)!
-        try! LibraryCache.writeAtomically(data, to: destination, mode: 0o755)
-        return destination
-    }
-
-    func folder(_ name: String) -> String {
-        let sub = path + "/" + name
-        try! FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
-        return sub
-    }
-}
-
 /// A plugin manifest file for `library`, written into `folder`, read back as the host reads it.
 func writePluginManifest(id: String, library: String, in folder: String, name: String? = nil,
                          extra: String = "") throws -> PluginManifest {

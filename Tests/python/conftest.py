@@ -683,19 +683,25 @@ def _same_id(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-@pytest.fixture
-def raw_server(manifold_bin):
-    """A factory of RawServer processes, all stopped at the end of the test."""
-    started: list[RawServer] = []
+def _servers_of(kind):
+    """Yields a factory of `kind` server processes (started on `manifest`, demo.yaml by default)
+    and stops every one it started once the test is over."""
+    started = []
 
-    def start(manifest: Path | str = MANIFESTS / "demo.yaml", **kwargs) -> RawServer:
-        server = RawServer(manifest, **kwargs)
+    def start(manifest: Path | str = MANIFESTS / "demo.yaml", **kwargs):
+        server = kind(manifest, **kwargs)
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def raw_server(manifold_bin):
+    """A factory of RawServer processes, all stopped at the end of the test."""
+    yield from _servers_of(RawServer)
 
 
 # -- The manifold command line --------------------------------------------------------------------
@@ -794,16 +800,7 @@ class HTTPServerProcess:
 @pytest.fixture
 def http_server(manifold_bin):
     """A factory of HTTP server processes, all stopped at the end of the test."""
-    started: list[HTTPServerProcess] = []
-
-    def start(manifest: Path | str = MANIFESTS / "demo.yaml", **kwargs) -> HTTPServerProcess:
-        server = HTTPServerProcess(manifest, **kwargs)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+    yield from _servers_of(HTTPServerProcess)
 
 
 class _HTTPStderr:
