@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -28,6 +29,18 @@ final class FakeHTTPServer: Sendable {
     private let recorded = Recorder()
 
     var requests: [Request] { recorded.list.withLock { $0 } }
+
+    /// The requests recorded, once `done` holds for them or `timeout` seconds have passed
+    /// (polled: requests on other connections arrive in their own time).
+    func requests(until done: ([Request]) -> Bool, timeout: Double = 10) -> [Request] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let current = requests
+            if done(current) { return current }
+            usleep(2000)
+        }
+        return requests
+    }
 
     init(respond: @escaping @Sendable (Request) -> Response) throws {
         let recorded = self.recorded
