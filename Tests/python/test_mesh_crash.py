@@ -155,6 +155,7 @@ mounts:
 """)
     async with connect(manifest) as client:
         assert text_of(await client.call_tool("math_add", {"a": 1, "b": 2})) == "3"
+        before = count_notifications(client)
         started = time.monotonic()
         with pytest.raises(McpError) as raised:
             await client.call_tool("deaf_hello", {}, timeout=20)
@@ -165,3 +166,7 @@ mounts:
         assert "stopped reading its input" in raised.value.error.message, raised.value.error.message
         assert text_of(await client.call_tool("math_add", {"a": 20, "b": 22})) == "42"
         assert "' stopped reading its input (Broken pipe)" in client.stderr()
+        # The stopped backend's tools leave the list and come back once it is restarted: both
+        # list_changed notifications arrive before the session ends (an SDK client closing while
+        # one is still being delivered fails in its reader task).
+        await wait_notifications(client, before + 2, timeout=30)
