@@ -51,8 +51,10 @@ ACCEPT_BOTH = "application/json, text/event-stream"
 # -- Keys and tokens ---------------------------------------------------------------------------------
 
 
-def b64url_uint(value: int) -> str:
-    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+def b64url_uint(value: int, size: int | None = None) -> str:
+    """base64url of an unsigned big-endian integer: its minimal bytes (RSA `n`, `e`), or exactly
+    `size` bytes, zero-padded in front (EC coordinates: RFC 7518 §6.2.1.2)."""
+    raw = value.to_bytes(size or (value.bit_length() + 7) // 8, "big")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -72,7 +74,7 @@ class Keys:
             {"kty": "RSA", "kid": "rsa-1", "use": "sig", "alg": "RS256",
              "n": b64url_uint(rsa_numbers.n), "e": b64url_uint(rsa_numbers.e)},
             {"kty": "EC", "kid": "ec-1", "use": "sig", "crv": "P-256",
-             "x": b64url_uint(ec_numbers.x).rjust(43, "A"), "y": b64url_uint(ec_numbers.y).rjust(43, "A")},
+             "x": b64url_uint(ec_numbers.x, 32), "y": b64url_uint(ec_numbers.y, 32)},
         ]}
 
     def token(self, resource: str, *, alg: str = "RS256", scope: str = "public", key=None, kid: str | None = None,
