@@ -150,19 +150,8 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
                 context.close(promise: nil)
                 return
             }
-            var headers = HTTPHeaders()
-            headers.add(name: "content-type", value: "text/plain; charset=utf-8")
-            headers.add(name: "content-length", value: "16")
-            headers.add(name: "connection", value: "close")
-            let head = HTTPResponseHead(version: .http1_1, status: .requestTimeout, headers: headers)
-            var body = context.channel.allocator.buffer(capacity: 16)
-            body.writeString("request timeout\n")
-            context.write(self.wrapOutboundOut(.head(head)), promise: nil)
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            let loopBound = context.loopBound
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
-                loopBound.value.close(promise: nil)
-            }
+            HTTPResponder.respond(context: context, version: .http1_1,
+                                  with: .text(.requestTimeout, "request timeout\n", close: true))
         }
     }
 }

@@ -24,34 +24,24 @@ struct HTTPAnswer {
     }
 }
 
-/// Writing simple, complete responses (errors, health, 202) from any handler of the pipeline.
+/// Writing a complete `HTTPAnswer` from any handler of the pipeline.
 enum HTTPResponder {
-    /// Writes `answer` for a request of `head` and flushes; closes the connection afterwards
-    /// when the answer or the request asks for it.
-    static func respond(context: ChannelHandlerContext, to head: HTTPRequestHead, with answer: HTTPAnswer) {
-        respond(context: context, version: head.version, status: answer.status, contentType: answer.contentType,
-                body: answer.body, headers: answer.headers, keepAlive: head.isKeepAlive, close: answer.close)
-    }
-
-    /// Writes a complete response with a body and flushes. `close` adds `connection: close` and
-    /// closes the connection after the write.
-    static func respond(
-        context: ChannelHandlerContext, version: HTTPVersion, status: HTTPResponseStatus,
-        contentType: String? = nil, body: [UInt8] = [], headers extra: HTTPHeaders = HTTPHeaders(),
-        keepAlive: Bool = true, close: Bool = false
-    ) {
-        var headers = extra
-        if let contentType { headers.add(name: "content-type", value: contentType) }
-        headers.add(name: "content-length", value: String(body.count))
-        if close { headers.replaceOrAdd(name: "connection", value: "close") }
-        let head = HTTPResponseHead(version: version, status: status, headers: headers)
+    /// Writes `answer` (HTTP `version`) and flushes. The connection is closed after the write
+    /// when the answer says `close` (which adds `connection: close`) or `keepAlive` is false.
+    static func respond(context: ChannelHandlerContext, version: HTTPVersion, keepAlive: Bool = true,
+                        with answer: HTTPAnswer) {
+        var headers = answer.headers
+        if let contentType = answer.contentType { headers.add(name: "content-type", value: contentType) }
+        headers.add(name: "content-length", value: String(answer.body.count))
+        if answer.close { headers.replaceOrAdd(name: "connection", value: "close") }
+        let head = HTTPResponseHead(version: version, status: answer.status, headers: headers)
         context.write(NIOAny(HTTPServerResponsePart.head(head)), promise: nil)
-        if !body.isEmpty {
-            var buffer = context.channel.allocator.buffer(capacity: body.count)
-            buffer.writeBytes(body)
+        if !answer.body.isEmpty {
+            var buffer = context.channel.allocator.buffer(capacity: answer.body.count)
+            buffer.writeBytes(answer.body)
             context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(buffer))), promise: nil)
         }
-        if close || !keepAlive {
+        if answer.close || !keepAlive {
             let loopBound = context.loopBound
             context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
                 loopBound.value.close(promise: nil)

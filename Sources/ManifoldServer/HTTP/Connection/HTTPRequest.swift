@@ -1,13 +1,13 @@
 import NIOCore
 import NIOHTTP1
 
-/// One complete HTTP request as the handlers behind `RequestBodyCollector` see it: the head,
-/// the whole body, and what earlier steps learned about it.
+/// One complete HTTP request as `RequestGate` assembles it and `StreamableHTTPHandler` serves
+/// it: the head, the whole body, and what earlier steps learned about it.
 ///
-/// A class, not a struct: it travels through several handlers inside `NIOAny`, and each hop
-/// would copy (and retain every field of) a struct; a reference is one retain
-/// (BENCHMARKS.md). Only the authentication step writes to it, before the handlers behind it
-/// see it; the handlers in front never keep it.
+/// A class, not a struct: the assembly state holds it while its body arrives and it crosses to
+/// the MCP handler inside `NIOAny`, where a struct would be copied with a retain of every field
+/// (BENCHMARKS.md). Only `RequestAssembly` (the body) and the authentication step (the
+/// principal) write to it, before the MCP handler sees it.
 final class HTTPRequest {
     let head: HTTPRequestHead
     /// The whole body (filled in by `RequestAssembly` as its parts arrive).
@@ -18,12 +18,11 @@ final class HTTPRequest {
     /// (nil: anonymous / pass-through).
     var principal: HTTPPrincipal?
 
-    init(head: HTTPRequestHead, body: ByteBuffer = ByteBuffer(), fields: RequestHeaderFields? = nil,
-         principal: HTTPPrincipal? = nil) {
+    /// A request whose head arrived; its body is empty until `RequestAssembly` fills it in.
+    init(head: HTTPRequestHead) {
         self.head = head
-        self.body = body
-        self.fields = fields ?? RequestHeaderFields(head.headers)
-        self.principal = principal
+        self.body = ByteBuffer()
+        self.fields = RequestHeaderFields(head.headers)
     }
 
     /// The path without the query string.

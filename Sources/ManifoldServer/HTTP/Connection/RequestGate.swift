@@ -43,16 +43,20 @@ final class RequestGate: ChannelInboundHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
                                   promise: nil)
         case .refuse(let head, let answer):
-            HTTPResponder.respond(context: context, to: head, with: answer)
+            respond(answer, to: head, context: context)
         case .complete(let request):
             if let answer = screen(request) {
-                HTTPResponder.respond(context: context, to: request.head, with: answer)
+                respond(answer, to: request.head, context: context)
             } else {
                 context.fireChannelRead(wrapInboundOut(request))
             }
         case .closeConnection:
             context.close(promise: nil)
         }
+    }
+
+    private func respond(_ answer: HTTPAnswer, to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        HTTPResponder.respond(context: context, version: head.version, keepAlive: head.isKeepAlive, with: answer)
     }
 
     /// The answer of the first step that answers `request`, or nil to pass it on.
