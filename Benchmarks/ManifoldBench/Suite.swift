@@ -186,8 +186,7 @@ final class Suite {
         }
         var lines = [
             "## HTTP: W1 `tools/call p1_add`, wrk -t\(options.wrkThreads) -c\(options.wrkConnections) -d\(options.wrkSeconds)s"
-                + (options.pinning == .none ? "" : ", pinned") + "\n",
-            options.pinning.description,
+                + (options.pinning == .none ? "\n" : ", pinned\n\n" + options.pinning.description),
             "Each request is one JSON-RPC `tools/call` with its own id (Lua script checks 2xx and, except for the ceiling, that",
             "each answer carries the id of its request). Sequential: one keep-alive connection, native client.\n",
             "CPU per request: user + system time of the server process (all threads) during the wrk run, divided by the",

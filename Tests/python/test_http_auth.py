@@ -107,17 +107,12 @@ def ec_coordinate_ok(keys: Keys) -> None:
 # -- Servers -----------------------------------------------------------------------------------------
 
 
-def auth_manifest(tmp_path: Path, *, stateless: bool = False, extra_mounts: list[str] = (), auth: dict | None = None) -> Path:
-    """The demo composition (math + texttools under prefixes) on one HTTP endpoint on port 0 with
-    static tokens from $MANIFOLD_TEST_TOKENS, JWTs from jwks.json, and the public/admin scopes."""
-    auth = auth or {
-        "bearer": {"tokensEnv": TOKENS_ENV},
-        "jwt": {"issuer": ISSUER, "jwksFile": "jwks.json", "leewaySeconds": 5},
-        "scopes": {"public": "public", "admin": "public or admin"},
-    }
+def demo_host(tmp_path: Path, name: str, *, extra_mounts: list[str] = (), endpoints: list[str]) -> Path:
+    """A host manifest `<name>.yaml`: math and texttools under their prefixes, then
+    `extra_mounts` and the `endpoints:` lines given."""
     lines = [
         "kind: host",
-        "server: {name: http-auth, version: 0.1.0}",
+        f"server: {{name: {name}, version: 0.1.0}}",
         f"pluginFolders: [{json.dumps(str(ROOT / 'Plugins'))}]",
         "mounts:",
         "  - plugin: math",
@@ -126,14 +121,27 @@ def auth_manifest(tmp_path: Path, *, stateless: bool = False, extra_mounts: list
         "    prefix: text",
         *extra_mounts,
         "endpoints:",
+        *endpoints,
+    ]
+    path = tmp_path / f"{name}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def auth_manifest(tmp_path: Path, *, stateless: bool = False, extra_mounts: list[str] = (), auth: dict | None = None) -> Path:
+    """The demo composition (math + texttools under prefixes) on one HTTP endpoint on port 0 with
+    static tokens from $MANIFOLD_TEST_TOKENS, JWTs from jwks.json, and the public/admin scopes."""
+    auth = auth or {
+        "bearer": {"tokensEnv": TOKENS_ENV},
+        "jwt": {"issuer": ISSUER, "jwksFile": "jwks.json", "leewaySeconds": 5},
+        "scopes": {"public": "public", "admin": "public or admin"},
+    }
+    return demo_host(tmp_path, "auth-host", extra_mounts=extra_mounts, endpoints=[
         "  - http:",
         '      listen: "127.0.0.1:0"',
         f"      stateless: {json.dumps(stateless)}",
         f"      auth: {json.dumps(auth)}",
-    ]
-    path = tmp_path / "auth-host.yaml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    ])
 
 
 def token_env() -> dict[str, str]:
@@ -597,21 +605,11 @@ def test_concurrent_callers_each_get_their_own_answers_and_slice(server):
 def test_two_http_endpoints_with_different_filters_and_auth(http_server, tmp_path):
     """One host, two HTTP endpoints: an open one that hides admin tools, and one behind bearer
     tokens that shows everything. Each applies only its own rules."""
-    manifest = tmp_path / "two-endpoints.yaml"
-    manifest.write_text("\n".join([
-        "kind: host",
-        "server: {name: two-endpoints, version: 0.1.0}",
-        f"pluginFolders: [{json.dumps(str(ROOT / 'Plugins'))}]",
-        "mounts:",
-        "  - plugin: math",
-        "    prefix: math",
-        "  - plugin: texttools",
-        "    prefix: text",
-        "endpoints:",
+    manifest = demo_host(tmp_path, "two-endpoints", endpoints=[
         "  - http: {listen: \"127.0.0.1:0\", path: /open}",
         "    excludeTags: [admin]",
         f"  - http: {{listen: \"127.0.0.1:0\", path: /ops, auth: {{bearer: {{tokensEnv: {TOKENS_ENV}}}}}}}",
-    ]) + "\n")
+    ])
     both = http_server(manifest, http=False, env=token_env())
     assert len(both.ports) == 2
     open_endpoint, ops_endpoint = (type("Endpoint", (), {"port": port}) for port in both.ports)
