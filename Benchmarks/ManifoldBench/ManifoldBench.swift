@@ -48,7 +48,7 @@ struct SuiteCommand: ParsableCommand {
     @Flag(help: "Fewer calls and rounds, for a quick look (not for BENCHMARKS.md).") var quick = false
     @Flag(help: "Skip the stateful-session HTTP server.") var noStateful = false
     @Option(help: "Also write the report to this file.") var output: String?
-    @Flag(help: "Keep every CPU busy with a nice-19 spinner, so a VM's idle vCPUs do not add their wake-up time to every latency.") var awake = false
+    @Flag(help: "Keep idle CPUs from sleeping (a 0 µs PM QoS request on /dev/cpu_dma_latency, else a nice-19 spinner per CPU), so a VM's halted vCPUs do not add their wake-up time to every latency.") var awake = false
     @Flag(help: "HTTP: run the servers on CPU 0 with one event loop and wrk (one thread per other CPU) on the rest, so client and server do not take turns on the same cores.") var pin = false
 
     func run() throws {

@@ -39,12 +39,12 @@ final class Suite {
 
     func run() throws -> String {
         signal(SIGPIPE, SIG_IGN)
-        let spinners = options.awake
+        let awake = options.awake
             ? try AwakeCPUs(cpus: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), logPath: env.log("spinners")) : nil
-        defer { spinners?.stop() }
+        defer { awake?.stop() }
         var out: [String] = []
         out.append("# Manifold benchmarks\n")
-        out.append(header())
+        out.append(header(awake: awake))
         let order = ["http", "stdio", "w2", "w3", "w4"]
         for section in order where options.sections.contains(section) {
             note("== \(section)")
@@ -66,7 +66,7 @@ final class Suite {
         (readFile("/proc/loadavg") ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
     }
 
-    private func header() -> String {
+    private func header(awake: AwakeCPUs?) -> String {
         var uts = utsname()
         uname(&uts)
         let machine = withUnsafePointer(to: uts.machine) { $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) } }
@@ -75,7 +75,7 @@ final class Suite {
         return """
         Machine: \(cores) cores, Linux \(release) \(machine); load average at the start: \(loadAverage()).
         Every ratio is taken between figures of the same run, round by round (\(options.rounds) rounds,
-        servers interleaved); "median (min–max)" over the rounds.\(options.awake ? "\nCPUs kept awake (`--awake`): one `nice 19` spinner per CPU for the whole run." : "")
+        servers interleaved); "median (min–max)" over the rounds.\(awake.map { "\nCPUs kept awake (`--awake`): \($0.description), for the whole run." } ?? "")
 
         """
     }
