@@ -92,10 +92,11 @@ let package = Package(
             "CManifoldABI", "CFFI", "ManifoldCore", "ManifoldManifest", "ManifoldIO",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
-            // Remote MCP servers over Streamable HTTP and legacy HTTP+SSE (Remote/HTTP).
+            // Remote MCP servers over Streamable HTTP and legacy HTTP+SSE (Remote/HTTP), https too.
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         // Endpoints: stdio and Streamable HTTP (+ legacy HTTP+SSE), auth, health.
         .target(name: "ManifoldServer", dependencies: [
@@ -128,7 +129,7 @@ let package = Package(
         .testTarget(name: "ManifoldProtocolTests", dependencies: ["ManifoldProtocol"]),
         .testTarget(name: "ManifoldIOTests", dependencies: ["ManifoldIO"]),
         .testTarget(name: "ManifoldCoreTests", dependencies: ["ManifoldCore"]),
-        .testTarget(name: "ManifoldManifestTests", dependencies: ["ManifoldManifest"]),
+        .testTarget(name: "ManifoldManifestTests", dependencies: ["ManifoldManifest", "ManifoldTestSupport"]),
         // Loads the built Swift plugins with a test host; deliberately without ManifoldPluginKit, so the
         // plugins' copies of the kit are the only ones in the process.
         .testTarget(name: "ManifoldPluginKitTests", dependencies: ["CManifoldABI"]),

@@ -144,10 +144,35 @@ public enum MountSource: Sendable, Hashable {
     case manifest(String)
     /// A remote MCP server over stdio: a command line to spawn.
     case remoteCommand(command: String, args: [String], env: [String: String], cwd: String?)
-    /// A remote MCP server over Streamable HTTP (or legacy SSE when `sse` is true).
-    case remoteURL(url: String, headers: [String: String], bearerTokenEnv: String?, sse: Bool)
+    /// A remote MCP server over Streamable HTTP (or legacy SSE when `sse` is true); `tls` adjusts
+    /// how an `https://` server is trusted (nil: the system's trust store, no client certificate).
+    case remoteURL(url: String, headers: [String: String], bearerTokenEnv: String?, sse: Bool, tls: RemoteTLS? = nil)
     /// A Claude Desktop / Cursor `mcpServers` JSON file: each server under its key as prefix.
     case mcpServers(String)
+}
+
+/// A remote mount's `tls`: how Manifold, as a client, trusts an `https://` server and proves who
+/// it is. Paths are absolute (resolved against the manifest's folder when read).
+///
+///     remote:
+///       url: https://tools.internal:8443/mcp
+///       tls:
+///         caFile: ./internal-ca.pem        # trust these CAs instead of the system's
+///         certificate: ./client.pem        # a client certificate (mutual TLS) ...
+///         key: ./client.key                # ... and its private key
+public struct RemoteTLS: Sendable, Hashable {
+    /// PEM file of the certificate authorities to trust instead of the system's trust store.
+    public var caFile: String?
+    /// PEM certificate chain presented to the server (mutual TLS); set together with `key`.
+    public var certificate: String?
+    /// PEM private key of `certificate`.
+    public var key: String?
+
+    public init(caFile: String? = nil, certificate: String? = nil, key: String? = nil) {
+        self.caFile = caFile
+        self.certificate = certificate
+        self.key = key
+    }
 }
 
 /// Mount (live) or import (snapshot at compose time), DESIGN.md §6.

@@ -1,5 +1,6 @@
 import Foundation
 import ManifoldProtocol
+import ManifoldTestSupport
 import Testing
 @testable import ManifoldManifest
 
@@ -226,6 +227,43 @@ import Testing
                                                     bearerTokenEnv: "MCP_TOKEN", sse: false))
         #expect(host.mounts[1].source == .remoteURL(url: "http://localhost:9000/sse", headers: [:],
                                                     bearerTokenEnv: nil, sse: true))
+    }
+
+    @Test func remoteTLSNamesFilesBesideTheManifest() throws {
+        let folder = TemporaryFolder()
+        let ca = folder.write("certs/ca.pem", "-")
+        let certificate = folder.write("client.pem", "-")
+        let key = folder.write("client.key", "-")
+        let host = try ManifestLoader.parseHost(yaml: """
+            mounts:
+              - remote: { url: "https://tools.internal:8443/mcp", tls: { caFile: certs/ca.pem } }
+              - remote:
+                  url: "https://mtls.internal/mcp"
+                  tls: { certificate: client.pem, key: \(key) }
+            """, file: folder.path + "/host.yaml")
+        #expect(host.mounts[0].source == .remoteURL(url: "https://tools.internal:8443/mcp", headers: [:], bearerTokenEnv: nil,
+                                                    sse: false, tls: RemoteTLS(caFile: ca)))
+        #expect(host.mounts[1].source == .remoteURL(url: "https://mtls.internal/mcp", headers: [:], bearerTokenEnv: nil,
+                                                    sse: false, tls: RemoteTLS(certificate: certificate, key: key)))
+    }
+
+    @Test func remoteTLSMistakesNameTheKey() {
+        let plain = hostError("mounts:\n  - remote: { url: \"http://x.example/mcp\", tls: { caFile: ca.pem } }\n")
+        #expect(plain?.keyPath == "mounts[0].remote.tls")
+        #expect(plain?.message == "'tls' applies to an https:// url; 'http://x.example/mcp' is plain http")
+        let missing = hostError("mounts:\n  - remote:\n      url: \"https://x.example/mcp\"\n      tls: { caFile: nowhere/ca.pem }\n")
+        #expect(missing?.line == 4)
+        #expect(missing?.keyPath == "mounts[0].remote.tls.caFile")
+        #expect(missing?.message.hasSuffix("nowhere/ca.pem does not exist or cannot be read") == true)
+        let folder = TemporaryFolder()
+        let certificate = folder.write("client.pem", "-")
+        let lonely = hostError("mounts:\n  - remote: { url: \"https://x.example/mcp\", tls: { certificate: \(certificate) } }\n")
+        #expect(lonely?.keyPath == "mounts[0].remote.tls.certificate")
+        #expect(lonely?.message == "'certificate' needs 'key' (its private key)")
+        let empty = hostError("mounts:\n  - remote: { url: \"https://x.example/mcp\", tls: {} }\n")
+        #expect(empty?.message == "mounts[0].remote.tls needs 'caFile' or 'certificate' and 'key' (an empty tls changes nothing)")
+        let typo = hostError("mounts:\n  - remote: { url: \"https://x.example/mcp\", tls: { caFlie: ca.pem } }\n")
+        #expect(typo?.message == "unknown key 'caFlie' in mounts[0].remote.tls (did you mean 'caFile'?)")
     }
 
     @Test func remoteMixingCommandAndURLKeysIsRefused() {

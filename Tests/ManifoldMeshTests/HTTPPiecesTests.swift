@@ -14,14 +14,25 @@ import Testing
         #expect(try HTTPTarget(url: "http://user@host:81/a").host == "host")
     }
 
-    @Test func httpsAndNonsenseAreRefusedWithAReason() {
-        #expect(throws: ClientTransportError.self) { try HTTPTarget(url: "https://example.com/mcp") }
+    @Test func httpsURLsAreSecureWithPort443ByDefault() throws {
+        let target = try HTTPTarget(url: "HTTPS://mcp.example.com/mcp")
+        #expect(target == HTTPTarget(host: "mcp.example.com", port: 443, requestTarget: "/mcp", secure: true))
+        #expect(target.hostHeader == "mcp.example.com")
+        #expect(target.origin == "https://mcp.example.com:443")
+        #expect(try HTTPTarget(url: "https://127.0.0.1:8443/").hostHeader == "127.0.0.1:8443")
+        // Port 80 is not the default of https, nor 443 of http.
+        #expect(try HTTPTarget(url: "https://h:80/").hostHeader == "h:80")
+        #expect(try HTTPTarget(url: "http://h:443/").hostHeader == "h:443")
+        #expect(try HTTPTarget(url: "http://h/").secure == false)
+    }
+
+    @Test func nonsenseIsRefusedWithAReason() {
         #expect(throws: ClientTransportError.self) { try HTTPTarget(url: "http://host:99999/") }
-        #expect(throws: ClientTransportError.self) { try HTTPTarget(url: "ftp://host/") }
         do {
-            _ = try HTTPTarget(url: "https://example.com/mcp")
+            _ = try HTTPTarget(url: "ftp://host/")
+            Issue.record("ftp:// was accepted")
         } catch {
-            #expect(error.description.contains("https is not supported in this build (no TLS)"))
+            #expect(error.description.contains("not an http:// or https:// URL"))
         }
     }
 
@@ -30,6 +41,9 @@ import Testing
         #expect(try sse.resolving("/messages/?session_id=ab") == HTTPTarget(host: "127.0.0.1", port: 8000, requestTarget: "/messages/?session_id=ab"))
         #expect(try sse.resolving("messages?s=1").requestTarget == "/api/messages?s=1")
         #expect(try sse.resolving("http://127.0.0.1:9000/m") == HTTPTarget(host: "127.0.0.1", port: 9000, requestTarget: "/m"))
+        // A path keeps the stream's scheme.
+        let secure = try HTTPTarget(url: "https://tools.example:8443/sse")
+        #expect(try secure.resolving("/messages?s=2") == HTTPTarget(host: "tools.example", port: 8443, requestTarget: "/messages?s=2", secure: true))
     }
 
     @Test func eventsArriveWhateverTheChunking() {

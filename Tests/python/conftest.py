@@ -1041,3 +1041,66 @@ async def connect_http_client(
                     result = wire(await session.initialize())
                 NEGOTIATED[result["protocolVersion"]] = NEGOTIATED.get(result["protocolVersion"], 0) + 1
                 yield Client(session, result, received, _HTTPStderr(server), [url, "streamable"])
+
+
+class Certificates:
+    """A test CA and what it signed, as PEM files in `folder` (made by the `cryptography`
+    package): a server certificate for `server_names` (DNS names and IP addresses; by default
+    localhost and 127.0.0.1) and a client certificate for mutual TLS."""
+
+    def __init__(self, folder: Path, server_names: tuple[str, ...] = ("localhost", "127.0.0.1")):
+        import datetime
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        now = datetime.datetime.now(datetime.timezone.utc)
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Manifold test CA")])
+        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+              .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+              .not_valid_after(now + datetime.timedelta(days=1))
+              .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+              .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                           content_commitment=False, key_encipherment=False, data_encipherment=False,
+                                           key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+              .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+              .sign(ca_key, hashes.SHA256()))
+
+        def alternative_name(name: str):
+            try:
+                return x509.IPAddress(ipaddress.ip_address(name))
+            except ValueError:
+                return x509.DNSName(name)
+
+        def issue(common_name: str, names: tuple[str, ...], usage):
+            key = ec.generate_private_key(ec.SECP256R1())
+            builder = (x509.CertificateBuilder()
+                       .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+                       .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                       .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+                       .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                       .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+                       .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
+            if names:
+                builder = builder.add_extension(x509.SubjectAlternativeName([alternative_name(n) for n in names]), critical=False)
+            return builder.sign(ca_key, hashes.SHA256()), key
+
+        pem = serialization.Encoding.PEM
+
+        def write(name: str, certificate, key=None) -> tuple[Path, Path | None]:
+            certificate_path = folder / f"{name}.pem"
+            certificate_path.write_bytes(certificate.public_bytes(pem))
+            if key is None:
+                return certificate_path, None
+            key_path = folder / f"{name}.key"
+            key_path.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+            return certificate_path, key_path
+
+        self.ca, _ = write("ca", ca)
+        self.certificate, self.key = write("server", *issue(server_names[0], server_names, ExtendedKeyUsageOID.SERVER_AUTH))
+        self.client_certificate, self.client_key = write("client", *issue("manifold test client", (),
+                                                                          ExtendedKeyUsageOID.CLIENT_AUTH))

@@ -10,9 +10,7 @@ the `cryptography` package), over real sockets on 127.0.0.1:
 
 from __future__ import annotations
 
-import datetime
 import http.client
-import ipaddress
 import json
 import os
 import socket
@@ -24,53 +22,11 @@ from pathlib import Path
 import anyio
 import pytest
 
-from conftest import ROOT, connect_http_client, find_manifold_bin, require_sdk
+from conftest import ROOT, Certificates, connect_http_client, find_manifold_bin, require_sdk
 
 pytestmark = pytest.mark.usefixtures("manifold_bin")
 
 TOKEN = "tls-" + secrets.token_urlsafe(24)
-
-
-class Certificates:
-    """A CA, and a server certificate it signed for 127.0.0.1 / localhost, as PEM files."""
-
-    def __init__(self, folder: Path):
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-        now = datetime.datetime.now(datetime.timezone.utc)
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Manifold test CA")])
-        ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-              .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-              .not_valid_after(now + datetime.timedelta(days=1))
-              .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-              .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                           content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                           key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-              .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-              .sign(ca_key, hashes.SHA256()))
-        key = ec.generate_private_key(ec.SECP256R1())
-        server = (x509.CertificateBuilder()
-                  .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-                  .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-                  .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
-                  .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                              x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                                 critical=False)
-                  .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-                  .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-                  .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-                  .sign(ca_key, hashes.SHA256()))
-        pem = serialization.Encoding.PEM
-        self.ca = folder / "ca.pem"
-        self.certificate = folder / "server.pem"
-        self.key = folder / "server.key"
-        self.ca.write_bytes(ca.public_bytes(pem))
-        self.certificate.write_bytes(server.public_bytes(pem))
-        self.key.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
 
 @pytest.fixture

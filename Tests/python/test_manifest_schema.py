@@ -161,6 +161,8 @@ VALID = {
             timeoutMs: 30000
           - remote: { url: "https://mcp.example.com/mcp", headers: { X-Team: a }, bearerTokenEnv: TOKEN, transport: streamable-http }
             prefix: hosted
+          - remote: { url: "https://tools.internal:8443/mcp", tls: { caFile: ca.pem, certificate: client.pem, key: client.key } }
+            prefix: internal
           - mcpServers: ~/.cursor/mcp.json
             options: { github: { prefix: gh } }
         endpoints:
@@ -206,6 +208,9 @@ INVALID = {
     "remote command with headers": {"mounts": [{"remote": {"command": "x", "headers": {"a": "b"}}}]},
     "invalid transport": {"mounts": [{"remote": {"url": "https://x", "transport": "http"}}]},
     "env value not a string": {"mounts": [{"remote": {"command": "x", "env": {"PORT": 8080}}}]},
+    "tls certificate without key": {"mounts": [{"remote": {"url": "https://x", "tls": {"certificate": "c.pem"}}}]},
+    "typo in tls": {"mounts": [{"remote": {"url": "https://x", "tls": {"caFlie": "ca.pem"}}}]},
+    "empty tls": {"mounts": [{"remote": {"url": "https://x", "tls": {}}}]},
     "invalid mode": {"mounts": [{"plugin": "math", "mode": "snapshot"}]},
     "separator too long": {"separator": "_____"},
     "page size too big": {"pageSize": 20000},

@@ -143,9 +143,9 @@ public final class HostAssembler: @unchecked Sendable {
                 content = .provider(remote(spec, label: label) {
                     StdioClientTransport(executable: command, arguments: args, environment: env, workingDirectory: cwd)
                 })
-            case .remoteURL(let url, let headers, let tokenEnv, let sse):
+            case .remoteURL(let url, let headers, let tokenEnv, let sse, let tls):
                 content = .provider(remote(spec, label: label, transport: Self.httpTransport(
-                    url: url, headers: headers, bearerTokenEnv: tokenEnv, sse: sse)))
+                    url: url, headers: headers, bearerTokenEnv: tokenEnv, sse: sse, tls: tls)))
             case .mcpServers(let path):
                 content = mcpServers(spec, path: path, label: label, in: manifest)
             }
@@ -366,10 +366,10 @@ public final class HostAssembler: @unchecked Sendable {
     }
 
     /// The transport factory of an HTTP remote (called on every (re)connection).
-    static func httpTransport(url: String, headers: [String: String], bearerTokenEnv: String?, sse: Bool)
+    static func httpTransport(url: String, headers: [String: String], bearerTokenEnv: String?, sse: Bool, tls: RemoteTLS?)
         -> @Sendable () -> any ClientTransport
     {
-        let configuration = HTTPClientConfiguration(url: url, headers: headers, bearerTokenEnv: bearerTokenEnv)
+        let configuration = HTTPClientConfiguration(url: url, headers: headers, bearerTokenEnv: bearerTokenEnv, tls: tls)
         if sse { return { LegacySSEClientTransport(configuration: configuration) } }
         return { StreamableHTTPClientTransport(configuration: configuration) }
     }
@@ -378,7 +378,7 @@ public final class HostAssembler: @unchecked Sendable {
     static func endpointDescription(_ source: MountSource) -> String {
         switch source {
         case .remoteCommand(let command, let args, _, _): return ([command] + args).joined(separator: " ")
-        case .remoteURL(let url, _, _, let sse): return sse ? "\(url) (legacy SSE)" : url
+        case .remoteURL(let url, _, _, let sse, _): return sse ? "\(url) (legacy SSE)" : url
         default: return ""
         }
     }
@@ -421,9 +421,10 @@ public final class HostAssembler: @unchecked Sendable {
                     provider = remote(key: key, timeoutMs: timeoutMs, label: serverLabel, endpoint: endpoint) {
                         StdioClientTransport(executable: command, arguments: args, environment: env, workingDirectory: cwd)
                     }
-                case .remoteURL(let url, let headers, let tokenEnv, let sse)?:
+                case .remoteURL(let url, let headers, let tokenEnv, let sse, let tls)?:
                     provider = remote(key: key, timeoutMs: timeoutMs, label: serverLabel, endpoint: endpoint,
-                                      transport: Self.httpTransport(url: url, headers: headers, bearerTokenEnv: tokenEnv, sse: sse))
+                                      transport: Self.httpTransport(url: url, headers: headers, bearerTokenEnv: tokenEnv,
+                                                                    sse: sse, tls: tls))
                 default:
                     provider = FailedProvider(displayName: serverLabel, reason: "not a server definition")
                 }
@@ -464,7 +465,7 @@ public final class HostAssembler: @unchecked Sendable {
         case .plugin(let reference): return "plugin '\(URL(fileURLWithPath: reference).lastPathComponent)' (\(at))"
         case .manifest(let path): return "manifest '\(URL(fileURLWithPath: path).lastPathComponent)' (\(at))"
         case .remoteCommand(let command, _, _, _): return "remote '\(command)' (\(at))"
-        case .remoteURL(let url, _, _, _): return "remote '\(url)' (\(at))"
+        case .remoteURL(let url, _, _, _, _): return "remote '\(url)' (\(at))"
         case .mcpServers(let path): return "mcpServers '\(URL(fileURLWithPath: path).lastPathComponent)' (\(at))"
         }
     }

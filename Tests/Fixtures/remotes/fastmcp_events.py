@@ -15,7 +15,9 @@ kind of message that has to cross Manifold both ways.
 
 Usage: fastmcp_events.py [stdio | http PORT | sse PORT]   (http: Streamable HTTP at /mcp,
 sessions and SSE responses; sse: the legacy HTTP+SSE transport at /sse). With $MESH_PID_FILE
-set, the process appends its pid to that file when it starts.
+set, the process appends its pid to that file when it starts. With $MESH_TLS_CERT and
+$MESH_TLS_KEY (PEM files) it serves https; with $MESH_TLS_CLIENT_CA as well, it requires a client
+certificate signed by that CA (mutual TLS).
 
 Needs fastmcp (the .venv-peer scripts/test makes: fastmcp==4.1.2).
 """
@@ -145,7 +147,20 @@ def main() -> None:
     else:
         port = int(sys.argv[2])
         server.run(transport="http" if mode == "http" else "sse", host="127.0.0.1", port=port,
-                   show_banner=False, log_level="error")
+                   show_banner=False, log_level="error", uvicorn_config=_tls_config())
+
+
+def _tls_config() -> dict:
+    """uvicorn's TLS settings from $MESH_TLS_CERT, $MESH_TLS_KEY and $MESH_TLS_CLIENT_CA."""
+    certificate, key = os.environ.get("MESH_TLS_CERT"), os.environ.get("MESH_TLS_KEY")
+    if not certificate or not key:
+        return {}
+    config = {"ssl_certfile": certificate, "ssl_keyfile": key}
+    client_ca = os.environ.get("MESH_TLS_CLIENT_CA")
+    if client_ca:
+        import ssl
+        config.update(ssl_ca_certs=client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
+    return config
 
 
 if __name__ == "__main__":

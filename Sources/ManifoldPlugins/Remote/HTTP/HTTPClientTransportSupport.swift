@@ -1,4 +1,5 @@
 import Foundation
+import ManifoldManifest
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -16,10 +17,13 @@ public struct HTTPClientConfiguration: Sendable {
     public var connectTimeout: Double
     /// Keep-alive connections kept open while idle.
     public var maxIdleConnections: Int
+    /// Trust and client certificate for an `https://` URL (nil: system trust store, none).
+    public var tls: RemoteTLS?
 
     public init(url: String, headers: [String: String] = [:], bearerTokenEnv: String? = nil,
-                connectTimeout: Double = 10, maxIdleConnections: Int = 8) {
+                connectTimeout: Double = 10, maxIdleConnections: Int = 8, tls: RemoteTLS? = nil) {
         self.url = url
+        self.tls = tls
         self.headers = headers
         self.bearerTokenEnv = bearerTokenEnv
         self.connectTimeout = connectTimeout

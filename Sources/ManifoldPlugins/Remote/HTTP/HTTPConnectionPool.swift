@@ -1,3 +1,4 @@
+import ManifoldManifest
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -93,6 +94,7 @@ final class HTTPClientExchangeHandler: ChannelInboundHandler, @unchecked Sendabl
 
     static func describe(_ error: any Error) -> String {
         if let io = error as? IOError { return io.description }
+        if let tls = ClientTLS.describe(error) { return tls }
         return "\(error)"
     }
 }
@@ -109,6 +111,8 @@ final class HTTPConnectionPool: Sendable {
     private let group: any EventLoopGroup
     private let connectTimeout: TimeAmount
     private let maxIdle: Int
+    /// For an `https://` target: encrypts each connection.
+    private let tls: ClientTLS?
 
     private final class Connection: Sendable {
         let channel: any Channel
@@ -125,8 +129,12 @@ final class HTTPConnectionPool: Sendable {
     }
     private let state = Mutex(State())
 
-    init(target: HTTPTarget, group: any EventLoopGroup, connectTimeout: Double, maxIdle: Int = 8) {
+    /// Reads the `tls` files for an `https://` target (and throws when they are unusable).
+    init(target: HTTPTarget, tls: RemoteTLS?, group: any EventLoopGroup, connectTimeout: Double, maxIdle: Int = 8)
+        throws(ClientTransportError)
+    {
         self.target = target
+        self.tls = try ClientTLS(for: target, settings: tls)
         self.group = group
         self.connectTimeout = .milliseconds(Int64(connectTimeout * 1000))
         self.maxIdle = maxIdle
@@ -164,11 +172,13 @@ final class HTTPConnectionPool: Sendable {
         }
         let handler = HTTPClientExchangeHandler()
         let target = self.target
+        let tls = self.tls
         ClientBootstrap(group: group)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(tls.handler()) }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }

@@ -1,27 +1,26 @@
-/// An `http://` URL split into what an HTTP/1.1 client needs: where to connect (host, port),
-/// what to put in `Host`, and the request target (path and query). `https://` is refused: this
-/// build has no TLS (NIOSSL is not a dependency); put a TLS-terminating proxy in front, or
-/// reach the server over plain HTTP on a trusted network.
+/// An `http://` or `https://` URL split into what an HTTP/1.1 client needs: where to connect
+/// (host, port, whether over TLS), what to put in `Host`, and the request target (path and query).
 public struct HTTPTarget: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
     /// Path and query, starting with `/`.
     public var requestTarget: String
+    /// `https://`: the connection is TLS (`ClientTLS`).
+    public var secure: Bool
 
-    public init(host: String, port: Int, requestTarget: String) {
+    public init(host: String, port: Int, requestTarget: String, secure: Bool = false) {
         self.host = host
         self.port = port
         self.requestTarget = requestTarget
+        self.secure = secure
     }
 
-    /// Parses an absolute `http://host[:port][/path][?query]` URL (the fragment is dropped).
+    /// Parses an absolute `http[s]://host[:port][/path][?query]` URL (the fragment is dropped).
     public init(url: String) throws(ClientTransportError) {
         let lower = url.lowercased()
-        if lower.hasPrefix("https://") {
-            throw ClientTransportError("\(url): https is not supported in this build (no TLS); use http:// or a TLS-terminating proxy")
-        }
-        guard lower.hasPrefix("http://") else { throw ClientTransportError("\(url): not an http:// URL") }
-        var rest = Substring(url.dropFirst("http://".count))
+        let secure = lower.hasPrefix("https://")
+        guard secure || lower.hasPrefix("http://") else { throw ClientTransportError("\(url): not an http:// or https:// URL") }
+        var rest = Substring(url.dropFirst(secure ? "https://".count : "http://".count))
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         var authority = rest[..<authorityEnd]
@@ -29,7 +28,7 @@ public struct HTTPTarget: Sendable, Hashable, CustomStringConvertible {
         var target = String(rest[authorityEnd...])
         if target.isEmpty { target = "/" } else if target.hasPrefix("?") { target = "/" + target }
         var host: Substring
-        var port = 80
+        var port = secure ? 443 : 80
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else { throw ClientTransportError("\(url): unterminated IPv6 address") }
             host = authority[authority.index(after: authority.startIndex)..<close]
@@ -50,30 +49,31 @@ public struct HTTPTarget: Sendable, Hashable, CustomStringConvertible {
             host = authority
         }
         guard !host.isEmpty else { throw ClientTransportError("\(url): no host") }
-        self.init(host: String(host), port: port, requestTarget: target)
+        self.init(host: String(host), port: port, requestTarget: target, secure: secure)
     }
 
-    /// The `Host` header value.
+    /// The `Host` header value: the port only when it is not the scheme's default.
     public var hostHeader: String {
         let name = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? name : "\(name):\(port)"
+        return port == (secure ? 443 : 80) ? name : "\(name):\(port)"
     }
 
-    /// `http://host:port`.
-    public var origin: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    /// `http://host:port` or `https://host:port`.
+    public var origin: String { "\(secure ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 
     public var description: String { origin + requestTarget }
 
     /// Resolves a reference found in a response (the legacy SSE `endpoint` event): an absolute
-    /// `http://` URL, an absolute path (`/messages?session_id=…`), or a path relative to this one.
+    /// `http[s]://` URL, an absolute path (`/messages?session_id=…`), or a path relative to this
+    /// one. A path keeps this target's host, port and scheme.
     public func resolving(_ reference: String) throws(ClientTransportError) -> HTTPTarget {
         let trimmed = reference.trimmingCharacters(in: .whitespaces)
         if trimmed.lowercased().hasPrefix("http://") || trimmed.lowercased().hasPrefix("https://") {
             return try HTTPTarget(url: trimmed)
         }
-        if trimmed.hasPrefix("/") { return HTTPTarget(host: host, port: port, requestTarget: trimmed) }
+        if trimmed.hasPrefix("/") { return HTTPTarget(host: host, port: port, requestTarget: trimmed, secure: secure) }
         let path = requestTarget.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "/"
         let directory = path.lastIndex(of: "/").map { path[...$0] } ?? "/"
-        return HTTPTarget(host: host, port: port, requestTarget: String(directory) + trimmed)
+        return HTTPTarget(host: host, port: port, requestTarget: String(directory) + trimmed, secure: secure)
     }
 }

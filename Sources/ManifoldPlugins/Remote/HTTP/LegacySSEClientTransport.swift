@@ -33,7 +33,8 @@ public final class LegacySSEClientTransport: ClientTransport {
     public func start(onMessage: @escaping @Sendable ([UInt8], Int?) -> Void,
                       onClose: @escaping @Sendable (String) -> Void) throws {
         let target = try HTTPTarget(url: configuration.url)
-        let pool = HTTPConnectionPool(target: target, group: group, connectTimeout: configuration.connectTimeout, maxIdle: 0)
+        let pool = try HTTPConnectionPool(target: target, tls: configuration.tls, group: group,
+                                          connectTimeout: configuration.connectTimeout, maxIdle: 0)
         state.withLock { s in
             s.streamPool = pool
             s.onMessage = onMessage
@@ -83,8 +84,17 @@ public final class LegacySSEClientTransport: ClientTransport {
     /// The `endpoint` event: where to POST; sends what was waiting for it.
     private func endpoint(_ reference: String, base: HTTPTarget) {
         let resolved: HTTPTarget
+        let postPool: HTTPConnectionPool
         do {
             resolved = try base.resolving(reference)
+            // The POSTs carry the same headers (a bearer token) as the stream: never in clear text
+            // when the stream was encrypted.
+            if base.secure && !resolved.secure {
+                throw ClientTransportError("\(resolved) is plain http, the stream is https")
+            }
+            postPool = try HTTPConnectionPool(target: resolved, tls: configuration.tls, group: group,
+                                              connectTimeout: configuration.connectTimeout,
+                                              maxIdle: configuration.maxIdleConnections)
         } catch {
             fail("the SSE stream named an unusable endpoint: \(error)")
             return
@@ -92,8 +102,7 @@ public final class LegacySSEClientTransport: ClientTransport {
         let waiting = state.withLock { s -> [([UInt8], Int?)] in
             guard !s.closed, s.postTarget == nil else { return [] }
             s.postTarget = resolved
-            s.postPool = HTTPConnectionPool(target: resolved, group: group, connectTimeout: configuration.connectTimeout,
-                                            maxIdle: configuration.maxIdleConnections)
+            s.postPool = postPool
             // The stream's headers (manifest headers, Authorization) with the POST target's Host.
             var headers = s.streamHeaders
             headers.replaceOrAdd(name: "Host", value: resolved.hostHeader)

@@ -18,8 +18,8 @@ import Synchronization
 ///   built once per session, not per call.
 /// - A connection failure, or 404 for our session (it ended), closes the transport with the
 ///   reason, and the provider reconnects with backoff. `close()` ends the session with DELETE.
-///
-/// No TLS in this build: `https://` URLs are refused when the transport starts.
+/// - `https://` URLs are reached over TLS (`ClientTLS`: the system's trust store, or the mount's
+///   `tls.caFile`, and a client certificate when the mount gives one).
 public final class StreamableHTTPClientTransport: ClientTransport {
     public let configuration: HTTPClientConfiguration
     private let group: any EventLoopGroup
@@ -52,7 +52,7 @@ public final class StreamableHTTPClientTransport: ClientTransport {
                       onClose: @escaping @Sendable (String) -> Void) throws {
         let target = try HTTPTarget(url: configuration.url)
         let base = try configuration.baseHeaders(for: target)
-        let pool = HTTPConnectionPool(target: target, group: group, connectTimeout: configuration.connectTimeout,
+        let pool = try HTTPConnectionPool(target: target, tls: configuration.tls, group: group, connectTimeout: configuration.connectTimeout,
                                       maxIdle: configuration.maxIdleConnections)
         state.withLock { s in
             s.target = target
