@@ -34,6 +34,10 @@ struct BenchEnvironment {
 
     var hasPeer: Bool { fileExists(python) && fileExists(peerScript) }
 
+    /// The Swift MCP SDK's `mcp-everything-server` (a product of the swift-sdk dependency), built
+    /// beside manifold-bench: `swift build -c release --scratch-path .build-bench --product mcp-everything-server`.
+    var swiftSDKServer: String { String(bench[..<(bench.lastIndex(of: "/") ?? bench.startIndex)]) + "/mcp-everything-server" }
+
     func manifest(_ name: String) -> String { "\(root)/manifests/\(name)" }
 
     /// Manifold's environment: a cache of its own, so runs start from a known state.
@@ -73,6 +77,10 @@ struct HTTPServer {
     let path: String
     /// The ceiling parses nothing: it cannot echo ids.
     let echoesIDs: Bool
+    /// Stateful: each client initializes a session first and sends its id.
+    var session = false
+    /// The call to measure, when the server does not offer W1's `p1_add`.
+    var call: CallTemplate?
 
     var url: String { "http://127.0.0.1:\(port)\(path)" }
 

@@ -101,7 +101,7 @@ final class Suite {
         if stateless { argv.append("--stateless") }
         let process = try ChildProcess.spawn(options.pinning.server(argv), label: label, pipes: false, logPath: env.log(log), environment: manifoldEnv)
         let port = try HTTPServer.waitForPortFile(portFile, process: process)
-        return HTTPServer(label: label, process: process, port: port, path: "/mcp", echoesIDs: true)
+        return HTTPServer(label: label, process: process, port: port, path: "/mcp", echoesIDs: true, session: !stateless)
     }
 
     private func http() throws -> String {
@@ -139,6 +139,16 @@ final class Suite {
                                  echoesIDs: true)
             servers.append(fastmcp!)
         }
+        var swiftSDK: HTTPServer?
+        if fileExists(env.swiftSDKServer) {
+            let port = freePort()
+            let process = try ChildProcess.spawn(options.pinning.server([env.swiftSDKServer, "--port", String(port)]),
+                                                 label: "Swift SDK everything-server", pipes: false, logPath: env.log("http-swift-sdk"))
+            swiftSDK = HTTPServer(label: "Swift MCP SDK 0.12.1 everything-server (stateful, SSE)", process: process, port: port,
+                                  path: "/mcp", echoesIDs: true, session: true,
+                                  call: .toolsCall("add_numbers", arguments: #"{"a":2,"b":3}"#, expect: #""text":"5""#))
+            servers.append(swiftSDK!)
+        }
         let probe = Array(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"probe","version":"1"}}}"#.utf8)
         for server in servers { try HTTPServer.waitUntilServing(server, probe: probe) }
 
@@ -156,16 +166,17 @@ final class Suite {
             var ceilingCPU = Double.nan
             for server in servers {
                 let client = HTTPClient(port: server.port, path: server.path)
-                if server.label.contains("stateful") { try client.handshake() }
+                if server.session { try client.handshake() }
                 let slow = server.label.hasPrefix("FastMCP")
+                let call = server.call ?? add
                 note("round \(round + 1): \(server.label): sequential")
-                let sequential = try client.sequential(add, count: slow ? n(300) : n(5000), warmup: slow ? 20 : 500,
+                let sequential = try client.sequential(call, count: slow ? n(300) : n(5000), warmup: slow ? 20 : 500,
                                                        maxSeconds: slow ? 5 : 3, checkID: server.echoesIDs)
                 seqP50[server.label, default: Spread()].add(sequential.p50)
                 seqP99[server.label, default: Spread()].add(sequential.p99)
                 note("round \(round + 1): \(server.label): wrk -t\(options.wrkThreads) -c\(options.wrkConnections) -d\(options.wrkSeconds)s")
                 let cpuBefore = server.process.treeCPUSeconds()
-                let result = try Wrk.run(url: server.url, path: server.path, call: add, checkIDs: server.echoesIDs,
+                let result = try Wrk.run(url: server.url, path: server.path, call: call, checkIDs: server.echoesIDs,
                                          sessionID: client.sessionID, threads: options.wrkThreads,
                                          connections: options.wrkConnections, seconds: options.wrkSeconds,
                                          workDirectory: env.work, pinning: options.pinning)
@@ -204,6 +215,11 @@ final class Suite {
         if let fastmcp {
             let ratio = Spread(values: zip(rps[stateless.label]!.values, rps[fastmcp.label]!.values).map { $0 / $1 })
             lines.append("\nManifold (stateless) serves \(Format.spread(ratio, Format.ratio)) the requests per second of the FastMCP host.")
+        }
+        if let swiftSDK, let stateful {
+            let ratio = Spread(values: zip(rps[stateful.label]!.values, rps[swiftSDK.label]!.values).map { $0 / $1 })
+            lines.append("\nManifold (stateful session) serves \(Format.spread(ratio, Format.ratio)) the requests per second of the Swift SDK's "
+                + "everything-server (one session each; its tool is `add_numbers`, Manifold's `p1_add`).")
         }
         lines.append(problems.isEmpty ? "\nEvery response was 2xx and carried its request's id.\n" : "\nProblems: " + problems.joined(separator: "; ") + "\n")
         target("HTTP tools/call throughput ≥ 50 % of the ceiling (stateless)", Format.spread(share[stateless.label]!, Format.percent),
