@@ -72,9 +72,11 @@ let package = Package(
         .target(name: "CManifoldABI"),
         // JSON-RPC 2.0 and MCP messages; single-pass JSON scanning and writing. No I/O.
         .target(name: "ManifoldProtocol"),
+        // What glibc declares only under _GNU_SOURCE: posix_spawn closefrom and chdir, pipe2.
+        .target(name: "CProcessSpawn"),
         // POSIX I/O primitives endpoints and client transports share: blocking line reading,
-        // coalescing frame writing.
-        .target(name: "ManifoldIO"),
+        // coalescing frame writing, starting child processes.
+        .target(name: "ManifoldIO", dependencies: ["CProcessSpawn"]),
         // Components, providers, composition, routing, sessions and the MCP method handlers.
         .target(name: "ManifoldCore", dependencies: [
             "ManifoldProtocol",

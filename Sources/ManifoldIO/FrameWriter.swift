@@ -19,6 +19,7 @@ import Darwin
 /// is gone instead of waiting for answers that cannot come.
 public final class FrameWriter: @unchecked Sendable {
     private let fd: Int32
+    private let closesDescriptor: Bool
     private let onBroken: (@Sendable (_ errno: Int32) -> Void)?
     private var mutex = pthread_mutex_t()
     // Protected by `mutex`.
@@ -27,11 +28,20 @@ public final class FrameWriter: @unchecked Sendable {
     private var corked = false
     private var broken = false
 
-    public init(fd: Int32, onBroken: (@Sendable (_ errno: Int32) -> Void)? = nil) {
+    /// `closesDescriptor`: the writer owns `fd` and closes it when it goes away — only then can
+    /// no thread still be writing to it (closing it earlier could send a late frame to whatever
+    /// file next gets that number).
+    public init(fd: Int32, closesDescriptor: Bool = false, onBroken: (@Sendable (_ errno: Int32) -> Void)? = nil) {
         self.fd = fd
+        self.closesDescriptor = closesDescriptor
         self.onBroken = onBroken
         pthread_mutex_init(&mutex, nil)
         pending.reserveCapacity(64 * 1024)
+    }
+
+    deinit {
+        if closesDescriptor { close(fd) }
+        pthread_mutex_destroy(&mutex)
     }
 
     /// Queues one frame (without its newline) and writes it unless another thread is already

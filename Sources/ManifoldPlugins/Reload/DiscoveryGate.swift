@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ManifoldIO
 import ManifoldManifest
 import Synchronization
 
@@ -111,19 +112,19 @@ public final class DiscoveryGate: Sendable {
         case inconclusive(String)
     }
 
-    /// Starts `process`, again if exec met ETXTBSY: the executable was open for writing in some
-    /// process for an instant (another thread's child between fork and exec, or a build that
-    /// just replaced the binary).
-    private static func launch(_ process: Process) throws {
+    /// Starts the runner, again if exec met ETXTBSY: the executable was open for writing in some
+    /// process for an instant (a build that just replaced the binary).
+    private static func launch(_ executable: String, _ arguments: [String], environment: [String: String],
+                               errorLog: String) throws(SpawnError) -> SpawnedProcess {
         var attempts = 0
         while true {
             do {
-                try process.run()
-                return
+                return try SpawnedProcess.spawn(executable, arguments: arguments, environment: environment,
+                                                stdin: .null, stdout: .pipe, stderr: .file(errorLog))
             } catch {
                 attempts += 1
-                let busy = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError)?.code == Int(ETXTBSY)
-                if !busy || attempts >= 5 { throw error }
+                if error.errno != ETXTBSY || attempts >= 5 { throw error }
+                usleep(20_000)
             }
         }
     }
@@ -131,50 +132,44 @@ public final class DiscoveryGate: Sendable {
     /// Runs `manifold runner --discover <manifest>` and reads its one line of output.
     func run(_ manifest: PluginManifest, image: LibraryImage) -> Outcome {
         state.withLock { $0.runs += 1 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: runnerExecutable)
-        process.arguments = ["runner", "--discover", manifest.file, "--library", image.loadPath]
         var environment = ProcessInfo.processInfo.environment
         environment["MANIFOLD_CACHE_DIR"] = cache.root
         // A crash is the expected outcome here: report the signal, skip the (slow) backtrace.
         if environment["SWIFT_BACKTRACE"] == nil { environment["SWIFT_BACKTRACE"] = "enable=no" }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardInput = FileHandle.nullDevice
         // The child's log is kept aside: a clean refusal is logged again by the in-process load,
         // and a crash's last lines go into the host's log with the refusal.
-        let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("manifold-discovery-\(getpid())-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errorLog) }
-        let errorHandle = try? FileHandle(forWritingTo: errorLog)
-        process.standardError = errorHandle ?? FileHandle.nullDevice
+        let errorLog = FileManager.default.temporaryDirectory.appendingPathComponent("manifold-discovery-\(getpid())-\(UUID().uuidString).log").path
+        defer { unlink(errorLog) }
+        let child: SpawnedProcess
         do {
-            try withUnblockedSignals { try Self.launch(process) }
+            child = try Self.launch(runnerExecutable, ["runner", "--discover", manifest.file, "--library", image.loadPath],
+                                    environment: environment, errorLog: errorLog)
         } catch {
             return .inconclusive("cannot start the discovery runner \(runnerExecutable): \(error)")
         }
-        try? errorHandle?.close()
         let timedOut = OnceFlag()
         let killer = DispatchWorkItem {
-            if timedOut.claim(), process.isRunning { process.terminate() }
+            if timedOut.claim() { child.signal(SIGTERM) }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = FileHandle(fileDescriptor: child.output!, closeOnDealloc: true).readDataToEndOfFile()
+        let end = child.wait()
         killer.cancel()
         if !timedOut.claim() {
             return .inconclusive("discovery did not finish within \(Int(timeout))s (the runner was stopped)")
         }
         let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-        let status = process.terminationStatus
-        let failed = process.terminationReason == .uncaughtSignal || (status != 0 && status != 2)
-        if failed, let log = FileManager.default.contents(atPath: errorLog.path), !log.isEmpty {
+        let failed = end != .exited(0) && end != .exited(2)
+        if failed, let log = FileManager.default.contents(atPath: errorLog), !log.isEmpty {
             let tail = String(decoding: log, as: UTF8.self).split(separator: "\n").suffix(8).joined(separator: "\n  ")
             logger.error("plugin '\(manifest.id)': the discovery runner's last words:\n  \(tail)")
         }
-        if process.terminationReason == .uncaughtSignal {
-            return .crashed("crashed during discovery: killed by signal \(status)\(StdioClientTransport.signalName(status).map { " (\($0))" } ?? "")")
+        let status: Int32
+        switch end {
+        case .signaled(let signal):
+            return .crashed("crashed during discovery: killed by signal \(signal)\(StdioClientTransport.signalName(signal).map { " (\($0))" } ?? "")")
+        case .exited(let code):
+            status = code
         }
         switch status {
         case 0:

@@ -3,15 +3,17 @@ import ManifoldIO
 import Synchronization
 
 /// A backend that is a child process speaking MCP over its stdin/stdout: a remote stdio MCP
-/// server, or Manifold's own runner for an isolated plugin. Its stderr is the host's (so its
-/// logs land in the host's log). Messages are read on a dedicated thread with blocking reads.
+/// server, or Manifold's own runner for an isolated plugin. It is started as a `SpawnedProcess`
+/// (default signals, its own process group, no inherited descriptors); its stderr is the host's
+/// (so its logs land in the host's log). Messages are read on a dedicated thread with blocking
+/// reads.
 public final class StdioClientTransport: ClientTransport {
     public let executable: String
     public let arguments: [String]
     public let environment: [String: String]
     public let workingDirectory: String?
     private struct State {
-        var process: Process?
+        var child: SpawnedProcess?
         var writer: FrameWriter?
         var closing = false
         /// Why the host stopped the child (it stopped reading its stdin) and the last signal
@@ -20,8 +22,8 @@ public final class StdioClientTransport: ClientTransport {
     }
     private let state = Mutex(State())
 
-    /// `executable` is looked up on PATH when it has no slash. `environment` is added to the
-    /// host's environment.
+    /// `executable` is looked up on the `PATH` of the child's environment when it has no slash.
+    /// `environment` is added to the host's environment.
     public init(executable: String, arguments: [String], environment: [String: String] = [:],
                 workingDirectory: String? = nil) {
         self.executable = executable
@@ -32,41 +34,30 @@ public final class StdioClientTransport: ClientTransport {
 
     public func start(onMessage: @escaping @Sendable ([UInt8], Int?) -> Void,
                       onClose: @escaping @Sendable (String) -> Void) throws {
-        let process = Process()
-        if executable.contains("/") {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [executable] + arguments
-        }
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-        let toChild = Pipe()
-        let fromChild = Pipe()
-        process.standardInput = toChild
-        process.standardOutput = fromChild
-        process.standardError = FileHandle.standardError
-        try withUnblockedSignals { try process.run() }
-        let readFD = fromChild.fileHandleForReading.fileDescriptor
+        let child = try SpawnedProcess.spawn(
+            executable, arguments: arguments,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+            workingDirectory: workingDirectory, stdin: .pipe, stdout: .pipe, stderr: .inherit)
         let name = executable
-        let writer = FrameWriter(fd: toChild.fileHandleForWriting.fileDescriptor) { [weak self] error in
+        let writer = FrameWriter(fd: child.input!, closesDescriptor: true) { [weak self] error in
             // A child that no longer reads its requests cannot answer them: stop it, so its
             // calls fail now (through onClose) instead of at the client's timeout.
             let reason = "'\(name)' stopped reading its input (\(String(cString: strerror(error))))"
             self?.stop(because: reason)
         }
         state.withLock { s in
-            s.process = process
+            s.child = child
             s.writer = writer
         }
+        let readFD = child.output!
         let thread = Thread {
             var reader = LineReader(fd: readFD, chunk: 64 * 1024)
             while let line = reader.next() { onMessage(line, nil) }
-            process.waitUntilExit()
-            // Keep the pipes open until the child is gone.
-            withExtendedLifetime((toChild, fromChild)) {}
-            onClose(self.describeEnd(of: process, name: name))
+            let end = child.wait()
+            Glibc.close(readFD)
+            // Its stdin closes when the last send holding the writer is done.
+            self.state.withLock { $0.writer = nil }
+            onClose(self.describe(end, name: name))
         }
         thread.name = "manifold.stdio-client"
         thread.start()
@@ -77,53 +68,46 @@ public final class StdioClientTransport: ClientTransport {
     }
 
     public func close() {
-        let process = state.withLock { s -> Process? in
+        let child = state.withLock { s -> SpawnedProcess? in
             s.closing = true
-            return s.process
+            return s.child
         }
-        guard let process, process.isRunning else { return }
-        process.terminate()
+        child?.signal(SIGTERM)
     }
 
     /// Stops the child (SIGTERM now, SIGKILL if it still runs two seconds later); `reason` is
     /// what `onClose` will report instead of the exit status.
     private func stop(because reason: String) {
-        let process = state.withLock { s -> Process? in
-            guard s.stop == nil, !s.closing, let process = s.process, process.isRunning else { return nil }
+        let child = state.withLock { s -> SpawnedProcess? in
+            guard s.stop == nil, !s.closing, let child = s.child, !child.hasEnded else { return nil }
             s.stop = (reason, SIGTERM)
-            return process
+            return child
         }
-        guard let process else { return }
-        process.terminate()
+        guard let child else { return }
+        child.signal(SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + 2) { [weak self] in
-            guard process.isRunning else { return }
+            guard !child.hasEnded else { return }
             self?.state.withLock { $0.stop?.signal = SIGKILL }
-            kill(process.processIdentifier, SIGKILL)
+            child.signal(SIGKILL)
         }
     }
 
     /// Why the child ended: the host's reason when the host's signal ended it, else its exit.
-    private func describeEnd(of process: Process, name: String) -> String {
-        if let stop = state.withLock({ $0.stop }), process.terminationReason == .uncaughtSignal,
-            process.terminationStatus == stop.signal
-        {
-            return stop.reason
-        }
-        return Self.describeExit(of: process, name: name)
+    private func describe(_ end: SpawnedProcess.Termination, name: String) -> String {
+        if let stop = state.withLock({ $0.stop }), end == .signaled(stop.signal) { return stop.reason }
+        return Self.describe(end, name: name)
     }
 
     /// The child's process id (for tests and `inspect`).
-    public var processIdentifier: Int32? { state.withLock { $0.process?.processIdentifier } }
+    public var processIdentifier: Int32? { state.withLock { $0.child?.pid } }
 
-    static func describeExit(of process: Process, name: String) -> String {
-        let status = process.terminationStatus
-        switch process.terminationReason {
-        case .exit:
+    /// "'name' exited with status 1", "'name' was killed by signal 11 (SIGSEGV)".
+    static func describe(_ end: SpawnedProcess.Termination, name: String) -> String {
+        switch end {
+        case .exited(let status):
             return "'\(name)' exited with status \(status)"
-        case .uncaughtSignal:
-            return "'\(name)' was killed by signal \(status)\(signalName(status).map { " (\($0))" } ?? "")"
-        @unknown default:
-            return "'\(name)' ended (status \(status))"
+        case .signaled(let signal):
+            return "'\(name)' was killed by signal \(signal)\(signalName(signal).map { " (\($0))" } ?? "")"
         }
     }
 
@@ -140,17 +124,4 @@ public final class StdioClientTransport: ClientTransport {
         default: return nil
         }
     }
-}
-
-/// Runs `body` (a process launch) with no signal blocked on the calling thread, so the child
-/// starts with an empty signal mask. A child inherits its parent thread's mask, and dispatch's
-/// worker threads block most signals: a runner started from one would not die of SIGXCPU at its
-/// CPU limit (only of SIGKILL a second later), nor a remote server of SIGTERM at `close()`.
-func withUnblockedSignals<T>(_ body: () throws -> T) rethrows -> T {
-    var none = sigset_t()
-    var saved = sigset_t()
-    sigemptyset(&none)
-    pthread_sigmask(SIG_SETMASK, &none, &saved)
-    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
-    return try body()
 }
