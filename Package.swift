@@ -123,6 +123,7 @@ let package = Package(
         // `manifold-bench`: drives any MCP server over stdio or Streamable HTTP (wrk for load), runs the
         // peers (the bare-NIO ceiling, the FastMCP host) and prints ratios (BENCHMARKS.md).
         .executableTarget(name: "ManifoldBench", dependencies: [
+            "ManifoldIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -3,11 +3,13 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ManifoldIO
 
-/// A server under test, started with `posix_spawn` in its own process group. Its stdin and
-/// stdout are pipes to this process (stdio servers) or /dev/null (HTTP servers); its stderr
-/// goes to a log file that is shown when it fails. Everything it starts (runner children, a
-/// remote Python server) is found through /proc for the peak-RSS figure and stopped with it.
+/// A server under test, started as a `SpawnedProcess` (ManifoldIO: default signals, its own
+/// process group, no inherited descriptors). Its stdin and stdout are pipes to this process
+/// (stdio servers) or /dev/null (HTTP servers); its stderr goes to a log file that is shown when
+/// it fails. Everything it starts (runner children, a remote Python server) is found through
+/// /proc for the peak-RSS figure and stopped with it.
 final class ChildProcess {
     let pid: pid_t
     let label: String
@@ -17,14 +19,15 @@ final class ChildProcess {
     /// Our end of its stdout (-1 when not a pipe).
     let output: Int32
     let startedAt: UInt64
-    private var exited = false
+    private let process: SpawnedProcess
 
-    private init(pid: pid_t, label: String, logPath: String, input: Int32, output: Int32, startedAt: UInt64) {
-        self.pid = pid
+    private init(process: SpawnedProcess, label: String, logPath: String, startedAt: UInt64) {
+        self.process = process
+        self.pid = process.pid
         self.label = label
         self.logPath = logPath
-        self.input = input
-        self.output = output
+        self.input = process.input ?? -1
+        self.output = process.output ?? -1
         self.startedAt = startedAt
     }
 
@@ -32,39 +35,6 @@ final class ChildProcess {
     /// stdout are pipes to us; else both are /dev/null. `environment` is added to ours.
     static func spawn(_ argv: [String], label: String, pipes: Bool, logPath: String,
                       environment: [String: String] = [:]) throws -> ChildProcess {
-        var toChild: [Int32] = [-1, -1]
-        var fromChild: [Int32] = [-1, -1]
-        if pipes {
-            guard pipe(&toChild) == 0, pipe(&fromChild) == 0 else {
-                throw BenchFailure("pipe: \(String(cString: strerror(errno)))")
-            }
-            for fd in toChild + fromChild { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if pipes {
-            posix_spawn_file_actions_adddup2(&actions, toChild[0], 0)
-            posix_spawn_file_actions_adddup2(&actions, fromChild[1], 1)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 2, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         var env: [String: String] = [:]
         var e = environ
         while let entry = e.pointee {
@@ -73,38 +43,19 @@ final class ChildProcess {
             e += 1
         }
         for (k, v) in environment { env[k] = v }
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        let cEnv: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in cArgs { free(p) }
-            for p in cEnv { free(p) }
-        }
-        var pid: pid_t = 0
         let startedAt = nowNanos()
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
-        if pipes {
-            close(toChild[0])
-            close(fromChild[1])
+        do {
+            let process = try SpawnedProcess.spawn(argv[0], arguments: Array(argv.dropFirst()), environment: env,
+                                                   stdin: pipes ? .pipe : .null, stdout: pipes ? .pipe : .null,
+                                                   stderr: .file(logPath))
+            return ChildProcess(process: process, label: label, logPath: logPath, startedAt: startedAt)
+        } catch {
+            throw BenchFailure("cannot start \(argv.joined(separator: " ")): \(error)")
         }
-        guard rc == 0 else {
-            if pipes {
-                close(toChild[1])
-                close(fromChild[0])
-            }
-            throw BenchFailure("cannot start \(argv.joined(separator: " ")): \(String(cString: strerror(rc)))")
-        }
-        return ChildProcess(pid: pid, label: label, logPath: logPath, input: pipes ? toChild[1] : -1,
-                            output: pipes ? fromChild[0] : -1, startedAt: startedAt)
     }
 
     /// Whether the process is still running (reaps it if it exited).
-    var isRunning: Bool {
-        if exited { return false }
-        var status: Int32 = 0
-        let rc = waitpid(pid, &status, WNOHANG)
-        if rc == pid || rc < 0 { exited = true }
-        return !exited
-    }
+    var isRunning: Bool { process.tryWait() == nil }
 
     /// The last lines of its stderr, for error messages.
     func logTail(_ lines: Int = 15) -> String {
@@ -171,9 +122,9 @@ final class ChildProcess {
             input = -1
         }
         if !waitForExit(seconds: input < 0 && output >= 0 ? grace : 0.05) {
-            kill(pid, SIGTERM)
+            process.signal(SIGTERM)
             if !waitForExit(seconds: grace) {
-                kill(pid, SIGKILL)
+                process.signal(SIGKILL)
                 _ = waitForExit(seconds: 2)
             }
         }

@@ -17,8 +17,8 @@ import CProcessSpawn
 ///   of its other children (a child holding another's stdin open would keep that one from ever
 ///   seeing end of file).
 ///
-/// `wait()` reaps the child once (one thread may block in it); `signal(_:)` is safe from any
-/// thread at any time: it never reaches a recycled process id.
+/// `wait()` (blocking) or `tryWait()` reaps the child once; `signal(_:)` is safe from any thread
+/// at any time: it never reaches a recycled process id.
 public final class SpawnedProcess: @unchecked Sendable {
     /// What the child's stdin is.
     public enum Input: Sendable { case pipe, null }
@@ -142,10 +142,26 @@ public final class SpawnedProcess: @unchecked Sendable {
             if let known = termination { return known }
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            let ended: Termination = (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+            let ended = Self.termination(status)
             termination = ended
             return ended
         }
+    }
+
+    /// How the child ended if it has (reaping it), nil while it runs; never blocks.
+    public func tryWait() -> Termination? {
+        locked {
+            if let known = termination { return known }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+            let ended = Self.termination(status)
+            termination = ended
+            return ended
+        }
+    }
+
+    private static func termination(_ status: Int32) -> Termination {
+        (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
     }
 
     /// Whether the child has been reaped (`wait` returned).

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import ManifoldIO
 import Testing
@@ -68,11 +69,24 @@ import Testing
         let sleeper = try SpawnedProcess.spawn("sleep", arguments: ["30"], environment: ["PATH": "/usr/bin:/bin"],
                                                stdin: .null, stdout: .null, stderr: .null)
         #expect(!sleeper.hasEnded)
+        #expect(sleeper.tryWait() == nil)
         sleeper.signal(SIGTERM)
         #expect(sleeper.wait() == .signaled(SIGTERM))
         #expect(sleeper.hasEnded)
         sleeper.signal(SIGKILL)  // reaped: nothing is sent, nothing breaks
         #expect(sleeper.wait() == .signaled(SIGTERM))
+        #expect(sleeper.tryWait() == .signaled(SIGTERM))
+        // tryWait reaps without blocking; wait then answers the same.
+        let quick = try SpawnedProcess.spawn("/bin/sh", arguments: ["-c", "exit 7"], environment: [:],
+                                             stdin: .null, stdout: .null, stderr: .null)
+        let deadline = Date().addingTimeInterval(10)
+        var seen: SpawnedProcess.Termination?
+        while seen == nil && Date() < deadline {
+            seen = quick.tryWait()
+            if seen == nil { usleep(1000) }
+        }
+        #expect(seen == .exited(7))
+        #expect(quick.wait() == .exited(7))
     }
 
     @Test func environmentAndWorkingDirectoryAreExactlyTheGivenOnes() throws {

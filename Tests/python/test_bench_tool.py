@@ -6,7 +6,9 @@ with a threshold.
   answer is checked: a wrong answer fails the run, naming the request and the answer;
 * the stdio floor (`manifold-bench ceiling --stdio`) answers it;
 * over HTTP, with a session, the native client and wrk (when installed) see only 2xx answers
-  that carry their own ids.
+  that carry their own ids;
+* `suite --quick` starts its servers (the ceiling, Manifold stateless and stateful, in-process and
+  isolated) and writes a report with every row and its targets.
 """
 
 from __future__ import annotations
@@ -75,3 +77,23 @@ def test_http_with_a_session_sees_only_good_answers(bench, tmp_path, http_server
     assert re.search(r"^sequential p1_add: p50 [\d.]+ [µm]s, p99 [\d.]+ [µm]s \(100 calls\)$", result.stdout, re.M), result.stdout
     if wrk:
         assert re.search(r"wrk -t1 -c4 -d1s: [\d,]+ req/s, .* 0 non-2xx, 0 wrong ids, 0 socket errors", result.stdout), result.stdout
+
+
+def test_the_suite_runs_http_and_w4_and_reports_its_targets(bench, tmp_path):
+    """`suite --quick` end to end: the servers it starts, the report it writes. Only that the
+    figures are there is checked, never their size (a debug build under test load)."""
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (CI installs it)")
+    report = tmp_path / "report.md"
+    result = run(bench, "suite", "--quick", "--only", "http,w4", "--seconds", "1", "--manifold", find_manifold_bin(),
+                 "--work", tmp_path / "work", "--output", report, tmp_path=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    text = report.read_text()
+    for row in ("| ceiling (bare NIO, fixed body) |", "| Manifold, stateless |", "| Manifold, stateful session |",
+                "| in-process |", "| isolated (runner child) |"):
+        assert row in text, row
+    assert "Every response was 2xx and carried its request's id." in text
+    assert re.search(r"^Isolation adds -?[\d.]+ [µm]s per call at p50", text, re.M), text
+    targets = text[text.index("## Targets"):]
+    assert "HTTP tools/call throughput ≥ 50 % of the ceiling (stateless)" in targets
+    assert "W4: isolated adds ≤ 30 µs p50 per call" in targets
