@@ -60,8 +60,11 @@ struct ClientTLS: Sendable {
     static func describe(_ error: any Error) -> String? {
         switch error {
         case let error as NIOSSLError:
-            if case .handshakeFailed(let reason) = error { return "TLS handshake failed: \(reason)" }
-            return "TLS: \(error)"
+            switch error {
+            case .handshakeFailed(let reason): return "TLS handshake failed: \(reason)"
+            case .uncleanShutdown: return "TLS: the server closed the connection without ending TLS (uncleanShutdown)"
+            default: return "TLS: \(error)"
+            }
         case let error as NIOSSLExtraError where error == .failedToValidateHostname:
             return "TLS: the server's certificate is not valid for this host name (\(error))"
         case let error as NIOSSLExtraError:
