@@ -35,14 +35,7 @@ final class ChildProcess {
     /// stdout are pipes to us; else both are /dev/null. `environment` is added to ours.
     static func spawn(_ argv: [String], label: String, pipes: Bool, logPath: String,
                       environment: [String: String] = [:]) throws -> ChildProcess {
-        var env: [String: String] = [:]
-        var e = environ
-        while let entry = e.pointee {
-            let text = String(cString: entry)
-            if let eq = text.firstIndex(of: "=") { env[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
-            e += 1
-        }
-        for (k, v) in environment { env[k] = v }
+        let env = inheritedEnvironment().merging(environment) { _, new in new }
         let startedAt = nowNanos()
         do {
             let process = try SpawnedProcess.spawn(argv[0], arguments: Array(argv.dropFirst()), environment: env,
@@ -148,4 +141,16 @@ final class ChildProcess {
         }
         return true
     }
+}
+
+/// This process's environment, as `SpawnedProcess` takes it.
+func inheritedEnvironment() -> [String: String] {
+    var environment: [String: String] = [:]
+    var entry = environ
+    while let pointer = entry.pointee {
+        let text = String(cString: pointer)
+        if let eq = text.firstIndex(of: "=") { environment[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+        entry += 1
+    }
+    return environment
 }

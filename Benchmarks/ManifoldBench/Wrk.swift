@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ManifoldIO
 
 /// Drives `wrk` for concurrent HTTP throughput: one JSON-RPC request per HTTP request, each
 /// with its own id, from a Lua script that checks every response — a 2xx status, and (unless
@@ -86,9 +87,12 @@ enum Wrk {
         let argv = pinning.client(["wrk", "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", scriptPath, url, "--",
                     String(decoding: call.prefix, as: UTF8.self), String(decoding: call.suffix, as: UTF8.self),
                     checkIDs ? "check" : "nocheck", path, sessionID ?? ""])
-        let child = try ChildProcess.spawnCapturingOutput(argv, label: "wrk", outputPath: outPath)
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        do {
+            _ = try SpawnedProcess.spawn(argv[0], arguments: Array(argv.dropFirst()), environment: inheritedEnvironment(),
+                                         stdin: .null, stdout: .file(outPath), stderr: .stdout).wait()
+        } catch {
+            throw BenchFailure("cannot start \(argv[0]): \(error)")
+        }
         let output = readFile(outPath) ?? ""
         guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix("MBENCH ") }) else {
             throw BenchFailure("wrk did not report (is it installed? apt-get install wrk):\n\(output)")
@@ -110,23 +114,5 @@ enum Wrk {
         for dir in (getenv("PATH").map { String(cString: $0) } ?? "/usr/bin").split(separator: ":")
         where access("\(dir)/wrk", X_OK) == 0 { return true }
         return false
-    }
-}
-
-extension ChildProcess {
-    /// Starts a tool whose stdout and stderr go to `outputPath`; returns its pid.
-    static func spawnCapturingOutput(_ argv: [String], label: String, outputPath: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
-        guard rc == 0 else { throw BenchFailure("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
-        return pid
     }
 }

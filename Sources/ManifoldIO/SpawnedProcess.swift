@@ -22,13 +22,28 @@ import CProcessSpawn
 public final class SpawnedProcess: @unchecked Sendable {
     /// What the child's stdin is.
     public enum Input: Sendable { case pipe, null }
-    /// What the child's stdout or stderr is: a pipe to us, the host's own, /dev/null or a file
-    /// (created or truncated).
-    public enum Output: Sendable, Equatable { case pipe, inherit, null, file(String) }
-    /// How the child ended.
-    public enum Termination: Sendable, Equatable {
+    /// What the child's stdout or stderr is: a pipe to us, the host's own, /dev/null, a file
+    /// (created or truncated), or — for stderr — the same as its stdout.
+    public enum Output: Sendable, Equatable { case pipe, inherit, null, file(String), stdout }
+    /// How the child ended: "exited with status 1", "was killed by signal 11 (SIGSEGV)".
+    public enum Termination: Sendable, Equatable, CustomStringConvertible {
         case exited(Int32)
         case signaled(Int32)
+
+        public var description: String {
+            switch self {
+            case .exited(let status): return "exited with status \(status)"
+            case .signaled(let signal): return "was killed by \(Self.signal(signal))"
+            }
+        }
+
+        /// "signal 11 (SIGSEGV)": the number, and the name of the signals a child commonly dies of.
+        public static func signal(_ number: Int32) -> String {
+            let names: [Int32: String] = [SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS", SIGKILL: "SIGKILL",
+                                          SIGTERM: "SIGTERM", SIGILL: "SIGILL", SIGFPE: "SIGFPE",
+                                          SIGXCPU: "SIGXCPU (CPU time limit)"]
+            return "signal \(number)" + (names[number].map { " (\($0))" } ?? "")
+        }
     }
 
     public let pid: pid_t
@@ -95,6 +110,8 @@ public final class SpawnedProcess: @unchecked Sendable {
                     posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
                 case .file(let file):
                     posix_spawn_file_actions_addopen(&actions, target, file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                case .stdout:
+                    posix_spawn_file_actions_adddup2(&actions, 1, target)
                 }
             }
         } catch {

@@ -167,7 +167,7 @@ public final class DiscoveryGate: Sendable {
         let status: Int32
         switch end {
         case .signaled(let signal):
-            return .crashed("crashed during discovery: killed by signal \(signal)\(StdioClientTransport.signalName(signal).map { " (\($0))" } ?? "")")
+            return .crashed("crashed during discovery: killed by \(SpawnedProcess.Termination.signal(signal))")
         case .exited(let code):
             status = code
         }

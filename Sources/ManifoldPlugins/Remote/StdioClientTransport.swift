@@ -102,26 +102,5 @@ public final class StdioClientTransport: ClientTransport {
     public var processIdentifier: Int32? { state.withLock { $0.child?.pid } }
 
     /// "'name' exited with status 1", "'name' was killed by signal 11 (SIGSEGV)".
-    static func describe(_ end: SpawnedProcess.Termination, name: String) -> String {
-        switch end {
-        case .exited(let status):
-            return "'\(name)' exited with status \(status)"
-        case .signaled(let signal):
-            return "'\(name)' was killed by signal \(signal)\(signalName(signal).map { " (\($0))" } ?? "")"
-        }
-    }
-
-    static func signalName(_ signal: Int32) -> String? {
-        switch signal {
-        case SIGSEGV: return "SIGSEGV"
-        case SIGABRT: return "SIGABRT"
-        case SIGBUS: return "SIGBUS"
-        case SIGKILL: return "SIGKILL"
-        case SIGTERM: return "SIGTERM"
-        case SIGILL: return "SIGILL"
-        case SIGFPE: return "SIGFPE"
-        case SIGXCPU: return "SIGXCPU (CPU time limit)"
-        default: return nil
-        }
-    }
+    static func describe(_ end: SpawnedProcess.Termination, name: String) -> String { "'\(name)' \(end)" }
 }
